@@ -1,0 +1,53 @@
+# The two commands: `make run` (main job) and `make test` (every test).
+# Both install what they need first, idempotently: Debian packages and the project venv.
+
+SHELL := /bin/bash
+APT_PACKAGES := pkg-config liblz4-dev libzstd-dev
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+DEPS_STAMP := .build-deps/stamp
+
+.PHONY: run test deps apt venv build swift-test interop-test bench clean
+
+run: deps
+	swift build -c release --product arrow-integration
+	scripts/integration-check.sh .build/release/arrow-integration
+
+test: deps swift-test interop-test
+
+deps: apt venv
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(DEPS_STAMP)
+
+$(DEPS_STAMP): requirements.txt
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@mkdir -p $(dir $@) && touch $@
+
+build:
+	swift build
+
+swift-test:
+	swift build --build-tests
+	swift test --skip-build
+
+interop-test:
+	swift build --product arrow-integration
+	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration $(PYTHON) -m pytest -q tests/interop
+
+bench: deps
+	swift build -c release --product arrow-bench
+	$(PYTHON) bench/ipc_bench.py .build/release/arrow-bench
+
+clean:
+	rm -rf .build .build-deps

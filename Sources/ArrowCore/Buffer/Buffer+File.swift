@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory mapping, unmapped when the last buffer over it goes away.
+final class MemoryMapping: BufferOwner, @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let size: Int
+
+    init(base: UnsafeMutableRawPointer, size: Int) {
+        self.base = base
+        self.size = size
+    }
+
+    deinit { munmap(base, size) }
+}
+
+extension Buffer {
+    /// The contents of the file at `path`, memory-mapped read-only (zero copy).
+    ///
+    /// The file must not be modified while buffers over it are alive.
+    public init(mappingFile path: String) throws(ArrowError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .io("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            self = try Buffer(readingAllFrom: fd, name: path)
+            return
+        }
+        let size = Int(info.st_size)
+        if size == 0 {
+            self.init()
+            return
+        }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw .io("cannot map \(path): \(String(cString: strerror(errno)))")
+        }
+        let mapping = MemoryMapping(base: base, size: size)
+        self.init(owner: mapping, baseAddress: UnsafeRawPointer(base), count: size)
+    }
+
+    /// Everything readable from `descriptor` until end of file, in one aligned buffer.
+    public init(readingAllFrom descriptor: Int32, name: String = "input") throws(ArrowError) {
+        var storage = MutableBuffer(capacity: 1 << 16)
+        let chunk = 1 << 16
+        while true {
+            storage.reserve(storage.count + chunk)
+            let n = read(descriptor, storage.pointer + storage.count, chunk)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io("cannot read \(name): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            storage.advance(by: n)
+        }
+        self = storage.finish()
+    }
+
+    /// Writes the bytes to `path`, replacing it atomically (a temporary file is renamed).
+    public func write(toFile path: String) throws(ArrowError) {
+        let temporary = "\(path).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        var failure: ArrowError?
+        do throws(ArrowError) {
+            try IPCFileDescriptorOutput(descriptor: fd).write([self])
+        } catch {
+            failure = error
+        }
+        if close(fd) != 0, failure == nil { failure = .io("cannot close \(temporary): \(String(cString: strerror(errno)))") }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw .io("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

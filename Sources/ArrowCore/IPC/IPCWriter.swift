@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where IPC writers send bytes. Writers hand over whole buffers so that an output can pass
+/// them on without copying (a file descriptor uses `writev`).
+public protocol IPCOutput: AnyObject {
+    /// Writes `buffers` in order.
+    func write(_ buffers: [Buffer]) throws(ArrowError)
+}
+
+/// Collects written bytes in memory.
+public final class IPCMemoryOutput: IPCOutput {
+    private var storage = MutableBuffer(capacity: 4096)
+
+    /// An empty output.
+    public init() {}
+
+    public func write(_ buffers: [Buffer]) throws(ArrowError) {
+        for buffer in buffers { buffer.withUnsafeBytes { storage.append(contentsOf: $0) } }
+    }
+
+    /// The bytes written so far, as one buffer (a copy).
+    public var buffer: Buffer { Buffer(copying: storage.bytesView) }
+
+    /// The number of bytes written.
+    public var count: Int { storage.count }
+}
+
+extension MutableBuffer {
+    var bytesView: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: pointer, count: count) }
+}
+
+/// Writes to a POSIX file descriptor with `writev`, which the caller keeps open.
+public final class IPCFileDescriptorOutput: IPCOutput {
+    /// The descriptor.
+    public let descriptor: Int32
+
+    /// Wraps an open descriptor.
+    public init(descriptor: Int32) { self.descriptor = descriptor }
+
+    public func write(_ buffers: [Buffer]) throws(ArrowError) {
+        var pending = buffers.filter { $0.count > 0 }
+        while !pending.isEmpty {
+            let batch = pending.prefix(512)
+            var vectors = batch.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            let written = withExtendedLifetime(batch) { writev(descriptor, &vectors, Int32(vectors.count)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .io("write failed: \(String(cString: strerror(errno)))")
+            }
+            var remaining = written
+            var consumed = 0
+            for buffer in batch {
+                if remaining >= buffer.count {
+                    remaining -= buffer.count
+                    consumed += 1
+                } else {
+                    pending[consumed] = buffer.slice(offset: remaining, count: buffer.count - remaining)
+                    break
+                }
+            }
+            pending.removeFirst(consumed)
+        }
+    }
+}
+
+/// Options for IPC writers.
+public struct IPCWriteOptions: Sendable {
+    /// Body compression, or nil for none.
+    public var compression: CompressionCodec?
+
+    /// Creates options.
+    public init(compression: CompressionCodec? = nil) { self.compression = compression }
+}
+
+/// Encodes schemas, dictionaries and batches as IPC messages, tracking which dictionaries the
+/// reader already has. Shared by the stream and file writers, and by Flight.
+public struct IPCMessageWriter: Sendable {
+    let ipcSchema: IPCSchema
+    /// The options in use.
+    public let options: IPCWriteOptions
+    private var sent: [Int64: ArrayData] = [:]
+    /// Whether a dictionary may be replaced by a different one (streams yes, files no).
+    let allowsReplacement: Bool
+
+    /// A writer for batches of `schema`.
+    public init(schema: Schema, options: IPCWriteOptions = IPCWriteOptions(), allowsDictionaryReplacement: Bool = true) {
+        ipcSchema = IPCSchema(assigningIDsTo: schema)
+        self.options = options
+        allowsReplacement = allowsDictionaryReplacement
+    }
+
+    /// The schema message.
+    public func schemaMessage() -> IPCEncodedMessage {
+        IPCEncodedMessage(kind: .schema, metadata: IPCMessage.encode(header: .schema(ipcSchema), bodyLength: 0), body: [], bodyLength: 0)
+    }
+
+    /// The messages for one batch: any new or changed dictionaries, then the batch.
+    public mutating func messages(for batch: RecordBatch) throws(ArrowError) -> [IPCEncodedMessage] {
+        guard batch.schema.fields == ipcSchema.schema.fields else {
+            throw .invalid("batch schema differs from the writer's schema")
+        }
+        var out: [IPCEncodedMessage] = []
+        for (column, node) in zip(batch.columns, ipcSchema.idNodes) { try collectDictionaries(column, node, into: &out) }
+        out.append(try IPCBatchEncoder.encodeBatch(batch, compression: options.compression))
+        return out
+    }
+
+    private mutating func collectDictionaries(_ array: ArrayData, _ node: DictionaryIDNode, into out: inout [IPCEncodedMessage]) throws(ArrowError) {
+        if case .dictionary = array.type {
+            guard let id = node.id, let dictionary = array.dictionary else { return }
+            // Dictionaries inside the dictionary's values go first.
+            for (child, childNode) in zip(dictionary.children, node.children) { try collectDictionaries(child, childNode, into: &out) }
+            if let previous = sent[id] {
+                if previous === dictionary { return }
+                if previous.length <= dictionary.length,
+                   let prefix = try? dictionary.slice(0, previous.length), prefix.firstDifference(from: previous) == nil {
+                    if previous.length < dictionary.length {
+                        let delta = try dictionary.slice(previous.length, dictionary.length - previous.length)
+                        out.append(try IPCBatchEncoder.encodeDictionary(id: id, delta, isDelta: true, compression: options.compression))
+                    }
+                    sent[id] = dictionary
+                    return
+                }
+                guard allowsReplacement else {
+                    throw .invalid("the IPC file format cannot replace dictionary \(id) with a different one")
+                }
+            }
+            out.append(try IPCBatchEncoder.encodeDictionary(id: id, dictionary, isDelta: false, compression: options.compression))
+            sent[id] = dictionary
+            return
+        }
+        for (child, childNode) in zip(array.children, node.children) { try collectDictionaries(child, childNode, into: &out) }
+    }
+
+    /// Frames a message as `0xFFFFFFFF`, length, metadata, body.
+    public static func framed(_ message: IPCEncodedMessage) -> [Buffer] {
+        var prefix = [UInt8](repeating: 0xFF, count: 8)
+        let length = UInt32(message.metadata.count).littleEndian
+        withUnsafeBytes(of: length) { for i in 0..<4 { prefix[4 + i] = $0[i] } }
+        return [Buffer(taking: prefix + message.metadata)] + message.body
+    }
+
+    /// The end-of-stream marker.
+    public static let endOfStream = Buffer(copying: [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0] as [UInt8])
+}
+
+/// Writes the IPC stream format to an output.
+public final class IPCStreamWriter {
+    private var writer: IPCMessageWriter
+    private let output: any IPCOutput
+    private var finished = false
+
+    /// Writes the schema message.
+    public init(output: any IPCOutput, schema: Schema, options: IPCWriteOptions = IPCWriteOptions()) throws(ArrowError) {
+        writer = IPCMessageWriter(schema: schema, options: options)
+        self.output = output
+        try output.write(IPCMessageWriter.framed(writer.schemaMessage()))
+    }
+
+    /// Writes a batch (and any dictionaries it needs first).
+    public func write(_ batch: RecordBatch) throws(ArrowError) {
+        guard !finished else { throw .invalid("write after finish") }
+        for message in try writer.messages(for: batch) { try output.write(IPCMessageWriter.framed(message)) }
+    }
+
+    /// Writes the end-of-stream marker.
+    public func finish() throws(ArrowError) {
+        guard !finished else { return }
+        finished = true
+        try output.write([IPCMessageWriter.endOfStream])
+    }
+
+    /// A whole stream in memory.
+    public static func encode(schema: Schema, batches: [RecordBatch], options: IPCWriteOptions = IPCWriteOptions()) throws(ArrowError) -> Buffer {
+        let output = IPCMemoryOutput()
+        let writer = try IPCStreamWriter(output: output, schema: schema, options: options)
+        for batch in batches { try writer.write(batch) }
+        try writer.finish()
+        return output.buffer
+    }
+}
