@@ -89,7 +89,7 @@ struct ArrowToJSON: ParsableCommand {
     func run() throws {
         try runReporting {
             let (schema, batches) = try readArrow(arrow)
-            try Buffer(taking: IntegrationFile(schema: schema, batches: batches).jsonData()).write(toFile: json)
+            try Buffer(copying: IntegrationFile(schema: schema, batches: batches).jsonData()).write(toFile: json)
         }
     }
 }

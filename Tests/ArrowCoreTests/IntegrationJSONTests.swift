@@ -125,6 +125,11 @@ struct IntegrationJSONTests {
         let nested = try gold("generated_nested_dictionary.json.gz").batches[0]
         #expect(nested.columns[0].describeValue(at: 2) == "[\"pl5ai3l\", null]")
 
+        let dayTime = try gold("generated_interval.json.gz").batches[0]
+        #expect(dayTime.columns[1].describeValue(at: 1) == "-762259d39238547ms")
+        let monthDayNano = try gold("generated_interval_mdn.json.gz").batches[0]
+        #expect(monthDayNano.columns[0].describeValue(at: 1) == "327756326M-1829844699d-8743230752344178907ns")
+
         let views = try gold("generated_binary_view.json.gz").batches[2]
         #expect(views.columns[1].string(38) == "k€g矢€lÂ")
     }

@@ -13,8 +13,9 @@ extension ArrayData {
     /// `col[2][1]: null != "a"` (element 1 of list slot 2). Both arrays must have passed
     /// `validate()`.
     public func firstDifference(from other: ArrayData, path: String = "array") -> String? {
-        if type != other.type {
-            return typeDifference(type, other.type, path: path) ?? "\(path): type \(type) != \(other.type)"
+        let mine = type.canonicalized, theirs = other.type.canonicalized
+        if mine != theirs {
+            return typeDifference(mine, theirs, path: path) ?? "\(path): type \(type) != \(other.type)"
         }
         guard length == other.length else { return "\(path): length \(length) != \(other.length)" }
         for i in 0..<length {
@@ -35,17 +36,52 @@ extension RecordBatch {
     /// Compares this batch with `other` and describes the first difference, or returns nil when
     /// they are equal.
     ///
-    /// The schemas must match exactly: field names, types, nullability and field metadata at every
-    /// level, and the schema metadata (order of metadata pairs included). Then the row counts, then
+    /// The schemas must match (see `Schema.firstDifference(from:)`). Then the row counts, then
     /// every column by logical value (see `ArrayData.firstDifference(from:path:)`), with paths
     /// starting at the field name.
     public func firstDifference(from other: RecordBatch) -> String? {
-        if let difference = schemaDifference(schema, other.schema) { return difference }
+        if let difference = schema.firstDifference(from: other.schema) { return difference }
         guard length == other.length else { return "batch: \(length) rows != \(other.length) rows" }
         for (i, field) in schema.fields.enumerated() {
             if let difference = columns[i].firstDifference(from: other.columns[i], path: field.name) { return difference }
         }
         return nil
+    }
+}
+
+extension Schema {
+    /// Describes the first difference from `other`, or nil when they are equal: field names, types,
+    /// nullability and field metadata at every level, and the schema metadata. The order of metadata
+    /// pairs and the names of a map's entries, key and value fields do not count (the format gives
+    /// them no meaning).
+    public func firstDifference(from other: Schema) -> String? {
+        schemaDifference(self, other)
+    }
+}
+
+extension DataType {
+    /// This type with every map's child fields named `entries`, `key` and `value`.
+    var canonicalized: DataType {
+        func field(_ f: Field, _ name: String? = nil) -> Field {
+            Field(name ?? f.name, f.type.canonicalized, nullable: f.nullable, metadata: f.metadata)
+        }
+        switch self {
+        case .map(let entries, let sorted):
+            guard case .struct(let kv) = entries.type, kv.count == 2 else { return self }
+            let canonicalEntries = Field("entries", .struct([field(kv[0], "key"), field(kv[1], "value")]),
+                                         nullable: entries.nullable, metadata: entries.metadata)
+            return .map(canonicalEntries, keysSorted: sorted)
+        case .list(let f): return .list(field(f))
+        case .largeList(let f): return .largeList(field(f))
+        case .listView(let f): return .listView(field(f))
+        case .largeListView(let f): return .largeListView(field(f))
+        case .fixedSizeList(let f, let n): return .fixedSizeList(field(f), n)
+        case .struct(let fields): return .struct(fields.map { field($0) })
+        case .union(let mode, let fields, let ids): return .union(mode, fields.map { field($0) }, typeIDs: ids)
+        case .dictionary(let index, let value, let ordered): return .dictionary(index: index, value: value.canonicalized, ordered: ordered)
+        case .runEndEncoded(let ends, let values): return .runEndEncoded(runEnds: field(ends), values: field(values))
+        default: return self
+        }
     }
 }
 
@@ -55,9 +91,11 @@ private func schemaDifference(_ a: Schema, _ b: Schema) -> String? {
         return "schema: \(a.fields.count) fields != \(b.fields.count) fields"
     }
     for (i, (fa, fb)) in zip(a.fields, b.fields).enumerated() {
-        if let difference = fieldDifference(fa, fb, path: "schema.fields[\(i)]") { return difference }
+        let ca = Field(fa.name, fa.type.canonicalized, nullable: fa.nullable, metadata: fa.metadata)
+        let cb = Field(fb.name, fb.type.canonicalized, nullable: fb.nullable, metadata: fb.metadata)
+        if let difference = fieldDifference(ca, cb, path: "schema.fields[\(i)]") { return difference }
     }
-    if a.metadata != b.metadata {
+    if !a.metadata.equalsIgnoringOrder(b.metadata) {
         return "schema metadata: \(describe(a.metadata)) != \(describe(b.metadata))"
     }
     return nil
@@ -69,7 +107,7 @@ private func fieldDifference(_ a: Field, _ b: Field, path: String) -> String? {
     if a.name != b.name { return "\(path): name \"\(a.name)\" != \"\(b.name)\"" }
     let here = "\(path) '\(a.name)'"
     if a.nullable != b.nullable { return "\(here): nullable \(a.nullable) != \(b.nullable)" }
-    if a.metadata != b.metadata { return "\(here): metadata \(describe(a.metadata)) != \(describe(b.metadata))" }
+    if !a.metadata.equalsIgnoringOrder(b.metadata) { return "\(here): metadata \(describe(a.metadata)) != \(describe(b.metadata))" }
     if a.type == b.type { return nil }
     return typeDifference(a.type, b.type, path: here) ?? "\(here): type \(a.type) != \(b.type)"
 }

@@ -25,12 +25,6 @@ public final class AlignedAllocation: BufferOwner, @unchecked Sendable {
     deinit { base.deallocate() }
 }
 
-/// Keeps a Swift array of bytes alive as the owner of a buffer.
-final class ArrayOwner: BufferOwner, @unchecked Sendable {
-    let bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-}
-
 /// Immutable bytes with an owner.
 ///
 /// A `Buffer` is either an allocation of ours or a slice of memory owned by something else
@@ -69,21 +63,8 @@ public struct Buffer: @unchecked Sendable {
     }
 
     /// A new aligned buffer holding a copy of `bytes`.
-    public init(copying bytes: some Collection<UInt8>) {
-        let allocation = AlignedAllocation(capacity: bytes.count)
-        var target = allocation.base
-        for byte in bytes {
-            target.storeBytes(of: byte, as: UInt8.self)
-            target += 1
-        }
-        self.init(owner: allocation, baseAddress: UnsafeRawPointer(allocation.base), count: bytes.count)
-    }
-
-    /// Takes ownership of `bytes` without copying them.
-    public init(taking bytes: [UInt8]) {
-        let owner = ArrayOwner(bytes)
-        let base = owner.bytes.withUnsafeBytes { $0.baseAddress }
-        self.init(owner: owner, baseAddress: base, count: bytes.count)
+    public init(copying bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { Buffer(copying: $0) }
     }
 
     /// A buffer of `count` values of `T` copied from `values`.
@@ -147,7 +128,8 @@ extension Buffer: Equatable {
     public static func == (lhs: Buffer, rhs: Buffer) -> Bool {
         guard lhs.count == rhs.count else { return false }
         if lhs.count == 0 || lhs.baseAddress == rhs.baseAddress { return true }
-        return lhs.withUnsafeBytes { l in rhs.withUnsafeBytes { r in memcmp(l.baseAddress!, r.baseAddress!, l.count) == 0 } }
+        guard let l = lhs.baseAddress, let r = rhs.baseAddress else { return false }
+        return withExtendedLifetime((lhs.owner, rhs.owner)) { memcmp(l, r, lhs.count) == 0 }
     }
 }
 

@@ -155,7 +155,7 @@ public final class IPCFileWriter {
         var tail = bytes
         withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { tail.append(contentsOf: $0) }
         tail.append(contentsOf: arrowMagic)
-        try emit([Buffer(taking: tail)])
+        try emit([Buffer(copying: tail)])
     }
 
     private static func blockVector(_ blocks: [IPCBlock]) -> FlatObject {

@@ -143,7 +143,7 @@ public struct IPCMessageWriter: Sendable {
         var prefix = [UInt8](repeating: 0xFF, count: 8)
         let length = UInt32(message.metadata.count).littleEndian
         withUnsafeBytes(of: length) { for i in 0..<4 { prefix[4 + i] = $0[i] } }
-        return [Buffer(taking: prefix + message.metadata)] + message.body
+        return [Buffer(copying: prefix + message.metadata)] + message.body
     }
 
     /// The end-of-stream marker.

@@ -32,7 +32,8 @@ struct IntegrationJSONReader {
         for (i, item) in try schemaJSON.array("fields").enumerated() {
             fields.append(try parseField(JSONObject(item, path: "schema.fields[\(i)]"), depth: 0))
         }
-        let schema = Schema(fields.map(\.field), metadata: try jsonMetadata(schemaJSON.optional("metadata"), path: "schema.metadata"))
+        let metadata = try jsonMetadata(schemaJSON.optional("metadata"), path: "schema.metadata")
+        let schema = Schema(fields.map(\.field), metadata: metadata)
 
         var reader = IntegrationJSONReader()
         for field in fields { try reader.registerDictionaries(field) }
@@ -271,7 +272,7 @@ struct IntegrationJSONReader {
 
         if let encoding = field.dictionary {
             let (validity, nulls) = try Self.validity(json, count: count)
-            let indices = try Self.fixedWidth(encoding.indexType, json.array("DATA", count: count), path: json.path)
+            let indices = try Self.fixedWidth(encoding.indexType, json.array("DATA", count: count), path: "\(json.path).DATA")
             let dictionary = try decodedDictionary(id: encoding.id, path: json.path)
             return ArrayData(type: field.field.type, length: count, nullCount: nulls, buffers: [validity, indices],
                              dictionary: dictionary)
@@ -296,7 +297,7 @@ struct IntegrationJSONReader {
         case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64, .float16, .float32, .float64,
              .decimal, .date32, .date64, .time32, .time64, .timestamp, .duration, .interval, .fixedSizeBinary:
             let (validity, nulls) = try Self.validity(json, count: count)
-            let values = try Self.fixedWidth(type, json.array("DATA", count: count), path: json.path)
+            let values = try Self.fixedWidth(type, json.array("DATA", count: count), path: "\(json.path).DATA")
             return ArrayData(type: type, length: count, nullCount: nulls, buffers: [validity, values])
 
         case .binary, .utf8, .largeBinary, .largeUtf8:
@@ -433,7 +434,9 @@ struct IntegrationJSONReader {
         return buffer.finish()
     }
 
-    private static func integers<T: FixedWidthInteger & BitwiseCopyable>(_ items: [Any], as: T.Type, path: String) throws(ArrowError) -> Buffer {
+    private static func integers<T: FixedWidthInteger & BitwiseCopyable>(
+        _ items: [Any], as: T.Type, path: String
+    ) throws(ArrowError) -> Buffer {
         var buffer = MutableBuffer(capacity: items.count * MemoryLayout<T>.size)
         for (i, item) in items.enumerated() { buffer.append(try jsonInteger(item, as: T.self, path: "\(path)[\(i)]")) }
         return buffer.finish()

@@ -391,8 +391,9 @@ struct IntegrationJSONWriter {
         case .fixedSizeList(let child, let size):
             validity(pieces)
             let childPieces = pieces.map { piece in
-                ArrayPiece(piece.array.children[0],
-                           (piece.array.offset + piece.range.lowerBound) * size..<(piece.array.offset + piece.range.upperBound) * size)
+                // The parent's offset applies to the child, scaled by the list size.
+                let start = piece.array.offset + piece.range.lowerBound, end = piece.array.offset + piece.range.upperBound
+                return ArrayPiece(piece.array.children[0], start * size..<end * size)
             }
             children([child], ids: ids.children, pieces: [childPieces])
 
@@ -451,8 +452,8 @@ struct IntegrationJSONWriter {
             raw("],\"DATA\":[")
             raw(ends.map { wide ? "\"\($0)\"" : String($0) }.joined(separator: ","))
             raw("]},")
-            column(name: valuesField.name, type: valuesField.type, ids: ids.children.count > 1 ? ids.children[1] : DictionaryIDs(id: nil, children: []),
-                   pieces: valuePieces)
+            let valueIDs = ids.children.count > 1 ? ids.children[1] : DictionaryIDs(id: nil, children: [])
+            column(name: valuesField.name, type: valuesField.type, ids: valueIDs, pieces: valuePieces)
             raw("]")
         }
         raw("}")
