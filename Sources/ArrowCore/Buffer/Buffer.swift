@@ -14,11 +14,12 @@ public final class AlignedAllocation: BufferOwner, @unchecked Sendable {
     /// The alignment of every allocation ArrowCore makes, as the Arrow format recommends.
     public static let alignment = 64
 
-    /// Allocates `capacity` bytes (at least one), zero-filled.
-    public init(capacity: Int) {
+    /// Allocates `capacity` bytes (at least one), zero-filled unless `zeroed` is false, in which
+    /// case the caller writes every byte before a `Buffer` exposes it.
+    public init(capacity: Int, zeroed: Bool = true) {
         let size = Swift.max(capacity, 1)
         base = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: Self.alignment)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        if zeroed { base.initializeMemory(as: UInt8.self, repeating: 0, count: size) }
         self.capacity = capacity
     }
 

@@ -9,16 +9,19 @@ public struct MutableBuffer: ~Copyable {
 
     /// An empty buffer with room for `capacity` bytes.
     public init(capacity: Int = 64) {
-        allocation = AlignedAllocation(capacity: Swift.max(capacity, 64))
+        allocation = AlignedAllocation(capacity: Swift.max(capacity, 64), zeroed: false)
         count = 0
     }
+
+    /// The number of bytes that fit before the next growth.
+    public var capacity: Int { allocation.capacity }
 
     /// Makes room for at least `capacity` bytes in total.
     public mutating func reserve(_ capacity: Int) {
         guard capacity > allocation.capacity else { return }
         var newCapacity = Swift.max(allocation.capacity, 64)
         while newCapacity < capacity { newCapacity = newCapacity &* 2 }
-        let grown = AlignedAllocation(capacity: newCapacity)
+        let grown = AlignedAllocation(capacity: newCapacity, zeroed: false)
         grown.base.copyMemory(from: allocation.base, byteCount: count)
         allocation = grown
     }
@@ -48,7 +51,8 @@ public struct MutableBuffer: ~Copyable {
     /// Appends `n` zero bytes.
     public mutating func appendZeros(_ n: Int) {
         reserve(count + n)
-        count += n  // allocations are zero-filled and never reused, so the bytes are already zero
+        (allocation.base + count).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+        count += n
     }
 
     /// Sets or clears bit `index`, growing with zero bytes as needed.
@@ -80,6 +84,20 @@ public struct MutableBuffer: ~Copyable {
 
     @usableFromInline var pointer: UnsafeMutableRawPointer { allocation.base }
     @usableFromInline mutating func advance(by n: Int) { count += n }
+
+    /// The written bytes as a `Buffer` sharing this buffer's memory. Only for owners that append
+    /// and never rewrite what they wrote (`store`, `setBit`), which would change the snapshot.
+    func snapshot() -> Buffer {
+        Buffer(owner: allocation, baseAddress: UnsafeRawPointer(allocation.base), count: count)
+    }
+
+    /// Freezes the written bytes and starts again with a new allocation of `capacity` bytes.
+    mutating func takeAndReset(capacity: Int) -> Buffer {
+        let written = snapshot()
+        allocation = AlignedAllocation(capacity: Swift.max(capacity, 64), zeroed: false)
+        count = 0
+        return written
+    }
 
     /// Freezes the written bytes into an immutable `Buffer` without copying.
     public consuming func finish() -> Buffer {

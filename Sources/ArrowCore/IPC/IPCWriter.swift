@@ -13,26 +13,42 @@ public protocol IPCOutput: AnyObject {
     func write(_ buffers: [Buffer]) throws(ArrowError)
 }
 
-/// Collects written bytes in memory.
+/// Collects written bytes in memory, in chunks, so that growing never copies what was written.
 public final class IPCMemoryOutput: IPCOutput {
-    private var storage = MutableBuffer(capacity: 4096)
+    private var chunks: [Buffer] = []
+    private var current = MutableBuffer(capacity: 1 << 16)
+    private static let chunkSize = 8 << 20
 
     /// An empty output.
     public init() {}
 
     public func write(_ buffers: [Buffer]) throws(ArrowError) {
-        for buffer in buffers { buffer.withUnsafeBytes { storage.append(contentsOf: $0) } }
+        for buffer in buffers {
+            var remaining = buffer.bytes
+            while !remaining.isEmpty {
+                if current.count == current.capacity {
+                    let full = current.takeAndReset(capacity: Self.chunkSize)
+                    if full.count > 0 { chunks.append(full) }
+                }
+                let n = Swift.min(remaining.count, current.capacity - current.count)
+                withExtendedLifetime(buffer) { current.append(contentsOf: UnsafeRawBufferPointer(rebasing: remaining.prefix(n))) }
+                remaining = UnsafeRawBufferPointer(rebasing: remaining.dropFirst(n))
+            }
+        }
     }
 
+    /// The bytes written so far, in order, as chunks (no copy).
+    public var buffers: [Buffer] { current.count > 0 ? chunks + [current.snapshot()] : chunks }
+
     /// The bytes written so far, as one buffer (a copy).
-    public var buffer: Buffer { Buffer(copying: storage.bytesView) }
+    public var buffer: Buffer {
+        var whole = MutableBuffer(capacity: count)
+        for chunk in buffers { chunk.withUnsafeBytes { whole.append(contentsOf: $0) } }
+        return whole.finish()
+    }
 
     /// The number of bytes written.
-    public var count: Int { storage.count }
-}
-
-extension MutableBuffer {
-    var bytesView: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: pointer, count: count) }
+    public var count: Int { chunks.reduce(current.count) { $0 + $1.count } }
 }
 
 /// Writes to a POSIX file descriptor with `writev`, which the caller keeps open.
