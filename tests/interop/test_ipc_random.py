@@ -124,3 +124,19 @@ def test_random_tables_round_trip_through_our_reader_and_writer(seed, compressio
     assert back.num_rows == table.num_rows
     for i, (a, b) in enumerate(zip(back.columns, table.columns)):
         assert a.equals(b), f"column {table.schema.field(i).name} differs"
+
+
+def test_dictionary_deltas_written_by_pyarrow_round_trip(arrow_integration):
+    schema = pa.schema([("d", pa.dictionary(pa.int16(), pa.string()))])
+    first = pa.DictionaryArray.from_arrays(pa.array([0, 1, None], pa.int16()), pa.array(["a", "b"]))
+    second = pa.DictionaryArray.from_arrays(pa.array([2, 0, 3], pa.int16()), pa.array(["a", "b", "c", "d"]))
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, schema, options=ipc.IpcWriteOptions(emit_dictionary_deltas=True)) as writer:
+        writer.write_batch(pa.record_batch([first], schema=schema))
+        writer.write_batch(pa.record_batch([second], schema=schema))
+    stream = sink.getvalue().to_pybytes()
+    ours = run([arrow_integration, "stream-to-file"], stdin=stream)
+    with ipc.open_file(pa.BufferReader(ours)) as reader:
+        assert reader.num_record_batches == 2
+        assert reader.get_batch(0).column(0).to_pylist() == ["a", "b", None]
+        assert reader.get_batch(1).column(0).to_pylist() == ["c", "a", "d"]
