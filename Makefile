@@ -2,7 +2,7 @@
 # Both install what they need first, idempotently: Debian packages and the project venv.
 
 SHELL := /bin/bash
-APT_PACKAGES := pkg-config liblz4-dev libzstd-dev
+APT_PACKAGES := pkg-config liblz4-dev libzstd-dev libnghttp2-dev libssl-dev
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 DEPS_STAMP := .build-deps/stamp
@@ -43,11 +43,16 @@ swift-test:
 
 interop-test:
 	swift build --product arrow-integration
-	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration $(PYTHON) -m pytest -q tests/interop
+	swift build --product ArrowCDataBridge
+	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration \
+	ARROW_CDATA_BRIDGE=$(CURDIR)/.build/debug/libArrowCDataBridge.so \
+	  $(PYTHON) -m pytest -q tests/interop
 
 bench: deps
 	swift build -c release --product arrow-bench
+	swift build -c release --product flight-bench
 	$(PYTHON) bench/ipc_bench.py .build/release/arrow-bench
+	$(PYTHON) bench/flight_bench.py .build/release/flight-bench
 
 clean:
 	rm -rf .build .build-deps

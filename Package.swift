@@ -11,11 +11,15 @@ let package = Package(
     name: "swift-arrow-flight",
     products: [
         .library(name: "ArrowCore", targets: ["ArrowCore"]),
+        .library(name: "FlightRPC", targets: ["FlightRPC"]),
+        .library(name: "ArrowCDataBridge", type: .dynamic, targets: ["ArrowCDataBridge"]),
         .executable(name: "arrow-integration", targets: ["arrow-integration"]),
         .executable(name: "arrow-bench", targets: ["arrow-bench"]),
+        .executable(name: "flight-bench", targets: ["flight-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -28,9 +32,35 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        .target(name: "CArrowABI"),
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .systemLibrary(name: "CSystemShims"),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "FlightRPC",
+            dependencies: [
+                "ArrowCore", "CNGHTTP2", "COpenSSL", "CSystemShims",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Generated/README.md"],
+            swiftSettings: strict
+        ),
         .target(
             name: "ArrowCore",
-            dependencies: ["CLZ4", "CZstd"],
+            dependencies: ["CArrowABI", "CLZ4", "CZstd"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ArrowCDataBridge",
+            dependencies: ["ArrowCore", "CArrowABI"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -46,9 +76,22 @@ let package = Package(
             dependencies: ["ArrowCore"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "flight-bench",
+            dependencies: [
+                "ArrowCore", "FlightRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FlightRPCTests",
+            dependencies: ["ArrowCore", "FlightRPC"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ArrowCoreTests",
-            dependencies: ["ArrowCore"],
+            dependencies: ["ArrowCore", "CArrowABI"],
             swiftSettings: strict
         ),
     ]

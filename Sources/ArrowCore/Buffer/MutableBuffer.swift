@@ -87,12 +87,12 @@ public struct MutableBuffer: ~Copyable {
 
     /// The written bytes as a `Buffer` sharing this buffer's memory. Only for owners that append
     /// and never rewrite what they wrote (`store`, `setBit`), which would change the snapshot.
-    func snapshot() -> Buffer {
+    package func snapshot() -> Buffer {
         Buffer(owner: allocation, baseAddress: UnsafeRawPointer(allocation.base), count: count)
     }
 
     /// Freezes the written bytes and starts again with a new allocation of `capacity` bytes.
-    mutating func takeAndReset(capacity: Int) -> Buffer {
+    package mutating func takeAndReset(capacity: Int) -> Buffer {
         let written = snapshot()
         allocation = AlignedAllocation(capacity: Swift.max(capacity, 64), zeroed: false)
         count = 0

@@ -1,0 +1,95 @@
+import ArrowCore
+import Synchronization
+
+/// The messages of one side of a gRPC call, in order, as they arrive. Reading a message gives
+/// its flow-control window back to the peer, so a reader that stops reading stops the sender.
+struct GRPCInbound: AsyncSequence, Sendable {
+    typealias Element = Buffer
+    let base: AsyncThrowingStream<Buffer, any Error>
+    let onConsumed: @Sendable (Int) -> Void
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<Buffer, any Error>.AsyncIterator
+        let onConsumed: @Sendable (Int) -> Void
+
+        mutating func next() async throws -> Buffer? {
+            guard let message = try await base.next() else { return nil }
+            onConsumed(message.count)
+            return message
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), onConsumed: onConsumed)
+    }
+}
+
+/// A value that arrives once and that any number of tasks can wait for.
+final class Promise<Value: Sendable>: Sendable {
+    private let state = Mutex<(value: Value?, waiters: [CheckedContinuation<Value, Never>])>((nil, []))
+
+    func fulfill(_ value: Value) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Value, Never>] in
+            guard state.value == nil else { return [] }
+            state.value = value
+            let waiters = state.waiters
+            state.waiters.removeAll()
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(returning: value) }
+    }
+
+    var current: Value? { state.withLock { $0.value } }
+
+    func wait() async -> Value {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Value? in
+                if let value = state.value { return value }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+extension StreamCore: @unchecked Sendable {}
+
+/// Shared outbound behaviour of client and server calls: queue message bytes on the loop and
+/// wait while the stream holds more than its high-water mark.
+extension HTTP2Connection {
+    func send(_ parts: [Buffer], on stream: StreamCore, before: (@Sendable () -> Void)? = nil) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            loop.execute { [self] in
+                if stream.closed || isClosed {
+                    continuation.resume(throwing: stream.closeError ?? FlightError(.cancelled, "the call is closed"))
+                    return
+                }
+                before?()
+                enqueue(parts, on: stream)
+                if stream.outboundBytes > settings.outboundHighWater && !stream.closed {
+                    stream.writers.append(continuation)
+                } else {
+                    continuation.resume()
+                }
+            }
+        }
+    }
+
+    /// An inbound message sequence for `stream`, wired to flow control. Loop thread.
+    func makeInbound(for stream: StreamCore) -> GRPCInbound {
+        let (messages, continuation) = AsyncThrowingStream.makeStream(of: Buffer.self, throwing: (any Error).self)
+        stream.inbound = continuation
+        if stream.inboundFinished { continuation.finish() }
+        return GRPCInbound(base: messages) { [self] bytes in
+            loop.execute { [self] in consumed(bytes, on: stream) }
+        }
+    }
+}
+
+/// Metadata names that HTTP/2 or gRPC reserve; they are not passed to applications.
+func isReservedHeader(_ name: String) -> Bool {
+    name.hasPrefix(":") || name == "content-type" || name == "te" || name == "grpc-timeout" || name == "grpc-encoding"
+        || name == "grpc-accept-encoding" || name == "user-agent" || name == "grpc-status" || name == "grpc-message"
+        || name == "grpc-status-details-bin"
+}

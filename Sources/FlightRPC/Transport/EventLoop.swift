@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystemShims
+import Synchronization
+
+/// Something registered with an event loop for readiness events on a file descriptor.
+/// Called on the loop's thread only.
+protocol EventHandler: AnyObject {
+    func handleEvents(_ events: UInt32)
+}
+
+/// One I/O thread: it waits on its own epoll set and runs the handlers of the descriptors
+/// registered with it, plus work other threads hand it through `execute`.
+///
+/// A connection lives on one loop, and only that loop touches its state (its nghttp2 session
+/// above all). Other threads talk to it with `execute`, which appends to a locked queue and
+/// wakes the loop through an eventfd.
+final class EventLoop: @unchecked Sendable {
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let pending = Mutex<[@Sendable () -> Void]>([])
+    private let stopped = Atomic<Bool>(false)
+    /// Loop thread only.
+    private var handlers: [Int32: any EventHandler] = [:]
+    private let threadID = Mutex<pthread_t?>(nil)
+
+    /// Creates and starts a loop thread.
+    init(name: String) throws(TransportError) {
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw .system("epoll_create1", errno) }
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard wakeFD >= 0 else {
+            close(epollFD)
+            throw .system("eventfd", errno)
+        }
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeFD
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) == 0 else { throw .system("epoll_ctl", errno) }
+        try startThread(name: name)
+    }
+
+    private func startThread(name: String) throws(TransportError) {
+        let box = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { argument in
+            guard let argument else { return nil }
+            let loop = Unmanaged<EventLoop>.fromOpaque(argument).takeRetainedValue()
+            loop.run()
+            return nil
+        }, box.toOpaque())
+        guard result == 0 else {
+            box.release()
+            throw .system("pthread_create", result)
+        }
+        pthread_detach(thread)
+        threadID.withLock { $0 = thread }
+    }
+
+    /// Whether the caller runs on this loop's thread.
+    var inLoop: Bool {
+        threadID.withLock { id in id.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+    }
+
+    /// Runs `work` on the loop thread, soon. Safe from any thread.
+    func execute(_ work: @escaping @Sendable () -> Void) {
+        pending.withLock { $0.append(work) }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    /// Registers `handler` for `events` on `fd`. Loop thread only.
+    func register(_ fd: Int32, events: UInt32, handler: any EventHandler) throws(TransportError) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else { throw .system("epoll_ctl(ADD)", errno) }
+        handlers[fd] = handler
+    }
+
+    /// Changes the events `fd` is watched for. Loop thread only.
+    func modify(_ fd: Int32, events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        _ = epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
+    }
+
+    /// Stops watching `fd`. Loop thread only. The caller closes the descriptor.
+    func unregister(_ fd: Int32) {
+        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+        handlers[fd] = nil
+    }
+
+    /// Asks the loop to exit after its current iteration.
+    func shutdown() {
+        stopped.store(true, ordering: .releasing)
+        execute {}
+    }
+
+    private func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 128)
+        while !stopped.load(ordering: .acquiring) {
+            let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), -1) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for i in 0..<Int(count) {
+                let fd = events[i].data.fd
+                if fd == wakeFD {
+                    var value: UInt64 = 0
+                    _ = read(wakeFD, &value, 8)
+                    continue
+                }
+                handlers[fd]?.handleEvents(events[i].events)
+            }
+            let work = pending.withLock { queue -> [@Sendable () -> Void] in
+                let taken = queue
+                queue.removeAll(keepingCapacity: true)
+                return taken
+            }
+            for item in work { item() }
+        }
+        for fd in handlers.keys { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
+        handlers.removeAll()
+        close(wakeFD)
+        close(epollFD)
+    }
+}
+
+/// A fixed set of event loops; connections are spread over them in turn.
+final class EventLoopGroup: Sendable {
+    let loops: [EventLoop]
+    private let nextIndex = Atomic<Int>(0)
+
+    init(threads: Int, name: String = "flight-io") throws(TransportError) {
+        var loops: [EventLoop] = []
+        for i in 0..<Swift.max(1, threads) { loops.append(try EventLoop(name: "\(name)-\(i)")) }
+        self.loops = loops
+    }
+
+    /// The next loop in turn.
+    func next() -> EventLoop {
+        let i = nextIndex.add(1, ordering: .relaxed).oldValue
+        return loops[i % loops.count]
+    }
+
+    /// Stops every loop.
+    func shutdown() {
+        for loop in loops { loop.shutdown() }
+    }
+
+    /// The group shared by clients and servers that do not bring their own: two I/O threads.
+    static let shared: EventLoopGroup? = try? EventLoopGroup(threads: 2)
+}
+
+/// The text of an errno value.
+func systemError(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "error \(code)" }
+    return String(validatingCString: text) ?? "error \(code)"
+}
+
+/// A NUL-terminated C string held in an array.
+func cString(_ chars: [CChar]) -> String {
+    String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Errors of the transport layer, before they become gRPC statuses.
+enum TransportError: Error, CustomStringConvertible {
+    case system(String, Int32)
+    case tls(String)
+    case http2(String)
+    case closed(String)
+
+    var description: String {
+        switch self {
+        case .system(let call, let code): "\(call) failed: \(systemError(code))"
+        case .tls(let message): "TLS: \(message)"
+        case .http2(let message): "HTTP/2: \(message)"
+        case .closed(let message): "connection closed: \(message)"
+        }
+    }
+}

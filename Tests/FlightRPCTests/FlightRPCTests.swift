@@ -1,0 +1,280 @@
+import ArrowCore
+import Foundation
+import Testing
+
+@testable import FlightRPC
+
+enum FlightTestData {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let arrowTesting = root.deletingLastPathComponent().appendingPathComponent("shared/testdata/arrow-testing/data")
+    static let gold = arrowTesting.appendingPathComponent("arrow-ipc-stream/integration/cpp-21.0.0")
+    static let certificates = arrowTesting.appendingPathComponent("flight")
+    static var goldCases: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: gold.path)) ?? [])
+            .filter { $0.hasSuffix(".json.gz") }.map { String($0.dropLast(8)) }.sorted()
+    }
+}
+
+/// A service that serves the gold files by name and echoes uploads, for the tests below.
+struct TestService: FlightService {
+    func getFlightInfo(_ descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
+        guard case .path(let path) = descriptor, let name = path.first else { throw FlightError(.invalidArgument, "need a path") }
+        let file = try IPCFileReader(try Buffer(mappingFile: FlightTestData.gold.appendingPathComponent("\(name).arrow_file").path))
+        return FlightInfo(schema: file.schema, descriptor: descriptor, endpoints: [FlightEndpoint(ticket: Ticket(name))])
+    }
+
+    func getSchema(_ descriptor: FlightDescriptor, context: FlightCallContext) async throws -> Schema {
+        try await getFlightInfo(descriptor, context: context).schema
+    }
+
+    func doGet(_ ticket: Ticket, writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
+        let name = String(decoding: ticket.bytes, as: UTF8.self)
+        if name == "slow" {
+            try await Task.sleep(for: .seconds(5))
+            return
+        }
+        if name == "big" {
+            var values = MutableBuffer(capacity: 5_000_000 * 8)
+            for i in 0..<5_000_000 { values.append(Int64(i)) }
+            let column = ArrayData(type: .int64, length: 5_000_000, nullCount: 0, buffers: [Buffer(), values.finish()])
+            try await writer.write(try RecordBatch(schema: Schema([Field("x", .int64)]), columns: [column]))
+            return
+        }
+        let path = FlightTestData.gold.appendingPathComponent("\(name).arrow_file").path
+        guard FileManager.default.fileExists(atPath: path) else { throw FlightError(.notFound, "no such flight: \(name)") }
+        let file = try IPCFileReader(try Buffer(mappingFile: path))
+        try await writer.begin(file.schema)
+        for i in 0..<file.batchCount { try await writer.write(try file.batch(i), appMetadata: Array("batch \(i)".utf8)) }
+    }
+
+    func doPut(_ reader: FlightRecordBatchReader, results: FlightResponseWriter<PutResult>, context: FlightCallContext) async throws {
+        var rows = 0
+        for try await batch in reader {
+            rows += batch.length
+            try await results.send(PutResult(appMetadata: Array("\(rows)".utf8)))
+        }
+    }
+
+    func doExchange(_ reader: FlightRecordBatchReader, writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
+        for try await batch in reader { try await writer.write(batch) }
+    }
+
+    func doAction(_ action: Action, results: FlightResponseWriter<FlightResult>, context: FlightCallContext) async throws {
+        switch action.type {
+        case "echo": try await results.send(FlightResult(body: action.body))
+        case "whoami": try await results.send(FlightResult(body: Array((context.identity ?? "nobody").utf8)))
+        default: throw FlightError(.invalidArgument, "unknown action \(action.type)")
+        }
+    }
+
+    func listActions(context: FlightCallContext) async throws -> [ActionType] {
+        [ActionType(type: "echo", description: "returns the body"), ActionType(type: "whoami", description: "the caller")]
+    }
+
+    func listFlights(criteria: [UInt8], responses: FlightResponseWriter<FlightInfo>, context: FlightCallContext) async throws {
+        for name in ["generated_primitive", "generated_nested"] {
+            try await responses.send(try await getFlightInfo(.path([name]), context: context))
+        }
+    }
+}
+
+func withServer(options: FlightServerOptions = FlightServerOptions(), location: Location = .grpc(host: "127.0.0.1", port: 0),
+                _ body: (FlightServer) async throws -> Void) async throws {
+    let server = try FlightServer(service: TestService(), location: location, options: options)
+    do {
+        try await body(server)
+    } catch {
+        await server.shutdown(grace: .milliseconds(100))
+        throw error
+    }
+    await server.shutdown(grace: .milliseconds(100))
+}
+
+@Suite(.serialized) struct FlightRPCTests {
+    @Test func everyGoldCaseTravelsByDoGetValueForValue() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            for name in FlightTestData.goldCases {
+                let expected = try IPCFileReader(try Buffer(mappingFile: FlightTestData.gold.appendingPathComponent("\(name).arrow_file").path))
+                let stream = try await client.doGet(Ticket(name))
+                let batches = try await stream.readAll()
+                let difference = IntegrationComparison.firstDifference(expected: (expected.schema, try expected.batches()),
+                                                                       actual: (try await stream.schema() ?? Schema([]), batches))
+                #expect(difference == nil, "\(name): \(difference ?? "")")
+            }
+        }
+    }
+
+    @Test func unaryAndListCallsWork() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            let info = try await client.getFlightInfo(.path(["generated_primitive"]))
+            #expect(info.endpoints.first?.ticket == Ticket("generated_primitive"))
+            let schema = try await client.getSchema(.path(["generated_primitive"]))
+            #expect(schema == info.schema)
+            #expect(try await client.listFlights().count == 2)
+            #expect(try await client.listActions().map(\.type) == ["echo", "whoami"])
+            #expect(try await client.doAction(Action(type: "echo", body: [1, 2, 3])).first?.body == [1, 2, 3])
+        }
+    }
+
+    @Test func errorsArriveWithTheirStatusCode() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            await #expect(throws: FlightError(.notFound, "no such flight: missing")) {
+                _ = try await client.doGet(Ticket("missing")).readAll()
+            }
+            do {
+                _ = try await client.pollFlightInfo(.path(["x"]))
+                Issue.record("expected UNIMPLEMENTED")
+            } catch let error as FlightError {
+                #expect(error.code == .unimplemented)
+            }
+            do {
+                _ = try await client.doAction(Action(type: "nope"))
+                Issue.record("expected INVALID_ARGUMENT")
+            } catch let error as FlightError {
+                #expect(error.code == .invalidArgument)
+                #expect(error.message == "unknown action nope")
+            }
+        }
+    }
+
+    @Test func doPutAndDoExchangeStreamBothWays() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            let source = try IPCFileReader(try Buffer(mappingFile: FlightTestData.gold.appendingPathComponent("generated_nested.arrow_file").path))
+            let put = try await client.doPut(.path(["upload"]))
+            var rows = 0
+            for i in 0..<source.batchCount {
+                let batch = try source.batch(i)
+                rows += batch.length
+                try await put.writer.write(batch)
+            }
+            let results = try await put.finish()
+            #expect(results.last.map { String(decoding: $0.appMetadata, as: UTF8.self) } == "\(rows)")
+
+            let exchange = try await client.doExchange(.command([9]))
+            let batches = try source.batches()
+            for batch in batches { try await exchange.writer.write(batch) }
+            exchange.finish()
+            let back = try await exchange.reader.readAll()
+            #expect(back.count == batches.count)
+            for (a, b) in zip(back, batches) { #expect(a.firstDifference(from: b) == nil) }
+        }
+    }
+
+    @Test func batchesLargerThanTheMessageLimitAreSplit() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location, options: FlightClientOptions(maximumReceiveMessageSize: 16 << 20))
+            defer { client.close() }
+            let batches = try await client.doGet(Ticket("big")).readAll()
+            #expect(batches.count > 1)
+            #expect(batches.reduce(0) { $0 + $1.length } == 5_000_000)
+            #expect(batches.last.map { $0.columns[0].value($0.length - 1, as: Int64.self) } == 4_999_999)
+        }
+    }
+
+    @Test func basicAuthIssuesABearerTokenCheckedOnEveryCall() async throws {
+        let auth = BasicAuthenticator(secret: BasicAuthenticator.randomSecret()) { user, password in user == "alice" && password == "secret" }
+        try await withServer(options: FlightServerOptions(authenticator: auth)) { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            do {
+                _ = try await client.listActions()
+                Issue.record("expected UNAUTHENTICATED")
+            } catch let error as FlightError {
+                #expect(error.code == .unauthenticated)
+            }
+            do {
+                try await client.authenticateBasicToken(username: "alice", password: "wrong")
+                Issue.record("expected UNAUTHENTICATED")
+            } catch let error as FlightError {
+                #expect(error.code == .unauthenticated)
+            }
+            try await client.authenticateBasicToken(username: "alice", password: "secret")
+            #expect(try await client.doAction(Action(type: "whoami")).first?.body == Array("alice".utf8))
+        }
+    }
+
+    @Test func tlsWithTheTestCertificates() async throws {
+        let certs = FlightTestData.certificates
+        let options = FlightServerOptions(tls: (certs.appendingPathComponent("cert0.pem").path, certs.appendingPathComponent("cert0.key").path, nil))
+        try await withServer(options: options, location: .grpcTLS(host: "localhost", port: 0)) { server in
+            let client = try await FlightClient(location: .grpcTLS(host: "localhost", port: server.port),
+                                                options: FlightClientOptions(trustedCertificates: certs.appendingPathComponent("root-ca.pem").path))
+            defer { client.close() }
+            let batches = try await client.doGet(Ticket("generated_primitive")).readAll()
+            #expect(!batches.isEmpty)
+            // An untrusted server certificate is refused.
+            await #expect(throws: FlightError.self) {
+                _ = try await FlightClient(location: .grpcTLS(host: "localhost", port: server.port),
+                                           options: FlightClientOptions(trustedCertificates: certs.appendingPathComponent("cert1.pem").path))
+            }
+        }
+    }
+
+    @Test func unixDomainSockets() async throws {
+        let path = "/tmp/swift-arrow-flight-test-\(getpid()).sock"
+        try await withServer(location: .grpcUnix(path: path)) { server in
+            let client = try await FlightClient(location: .grpcUnix(path: path))
+            defer { client.close() }
+            #expect(try await client.listActions().count == 2)
+        }
+    }
+
+    @Test func deadlinesEndSlowCalls() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            let start = ContinuousClock.now
+            do {
+                _ = try await client.doGet(Ticket("slow"), options: FlightCallOptions(timeout: .milliseconds(200))).readAll()
+                Issue.record("expected DEADLINE_EXCEEDED")
+            } catch let error as FlightError {
+                #expect(error.code == .deadlineExceeded)
+            }
+            #expect(ContinuousClock.now - start < .seconds(3))
+            // The connection still serves other calls.
+            #expect(try await client.listActions().count == 2)
+        }
+    }
+
+    @Test func oversizedRequestsGetResourceExhausted() async throws {
+        try await withServer(options: FlightServerOptions(maximumReceiveMessageSize: 1 << 20)) { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            do {
+                _ = try await client.doAction(Action(type: "echo", body: [UInt8](repeating: 7, count: 2 << 20)))
+                Issue.record("expected RESOURCE_EXHAUSTED")
+            } catch let error as FlightError {
+                #expect(error.code == .resourceExhausted)
+            }
+            #expect(try await client.doAction(Action(type: "echo", body: [1])).first?.body == [1])
+        }
+    }
+
+    @Test func garbageOnTheSocketDoesNotStopTheServer() async throws {
+        try await withServer { server in
+            for garbage in [[UInt8](repeating: 0x41, count: 100), Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 4, 9, 9, 9, 9, 9, 9, 1, 2, 3, 4]] {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                _ = garbage.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                var byte: UInt8 = 0
+                _ = read(fd, &byte, 1)
+                close(fd)
+            }
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            #expect(try await client.listActions().count == 2)
+        }
+    }
+}

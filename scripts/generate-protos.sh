@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates the committed Swift code for our .proto files with protoc (Debian's
+# protobuf-compiler) and protoc-gen-swift built from the swift-protobuf version this package
+# resolves. Run from anywhere: scripts/generate-protos.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+command -v protoc >/dev/null || { echo "protoc missing: apt-get install protobuf-compiler" >&2; exit 1; }
+swift package resolve
+plugin_src=.build/checkouts/swift-protobuf
+scratch=.build-protoc-gen-swift
+swift build -c release --package-path "$plugin_src" --product protoc-gen-swift --scratch-path "$scratch"
+plugin="$scratch/release/protoc-gen-swift"
+protoc --plugin=protoc-gen-swift="$plugin" -I Protos -I /usr/include \
+  --swift_opt=Visibility=Internal --swift_opt=FileNaming=DropPath \
+  --swift_out=Sources/FlightRPC/Generated Protos/Flight.proto
+echo "generated: Sources/FlightRPC/Generated/Flight.pb.swift"
