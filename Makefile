@@ -44,7 +44,9 @@ swift-test:
 interop-test:
 	swift build --product arrow-integration
 	swift build --product ArrowCDataBridge
+	swift build --product flight-bench
 	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration \
+	FLIGHT_BENCH=$(CURDIR)/.build/debug/flight-bench \
 	ARROW_CDATA_BRIDGE=$(CURDIR)/.build/debug/libArrowCDataBridge.so \
 	  $(PYTHON) -m pytest -q tests/interop
 

@@ -24,9 +24,11 @@ final class EventLoop: @unchecked Sendable {
     /// Loop thread only.
     private var handlers: [Int32: any EventHandler] = [:]
     private let threadID = Mutex<pthread_t?>(nil)
+    private let name: String
 
     /// Creates and starts a loop thread.
     init(name: String) throws(TransportError) {
+        self.name = name
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw .system("epoll_create1", errno) }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
@@ -100,6 +102,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func run() {
+        swift_arrow_flight_name_thread(String(name.prefix(15)))
         var events = [epoll_event](repeating: epoll_event(), count: 128)
         while !stopped.load(ordering: .acquiring) {
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), -1) }
