@@ -25,10 +25,10 @@ extension Buffer {
     /// The file must not be modified while buffers over it are alive.
     public init(mappingFile path: String) throws(ArrowError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .io("cannot open \(path): \(systemErrorMessage(errno))") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .io("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else { throw .io("cannot stat \(path): \(systemErrorMessage(errno))") }
         guard info.st_mode & S_IFMT == S_IFREG else {
             self = try Buffer(readingAllFrom: fd, name: path)
             return
@@ -39,7 +39,7 @@ extension Buffer {
             return
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw .io("cannot map \(path): \(String(cString: strerror(errno)))")
+            throw .io("cannot map \(path): \(systemErrorMessage(errno))")
         }
         let mapping = MemoryMapping(base: base, size: size)
         self.init(owner: mapping, baseAddress: UnsafeRawPointer(base), count: size)
@@ -54,7 +54,7 @@ extension Buffer {
             let n = read(descriptor, storage.pointer + storage.count, chunk)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .io("cannot read \(name): \(String(cString: strerror(errno)))")
+                throw .io("cannot read \(name): \(systemErrorMessage(errno))")
             }
             if n == 0 { break }
             storage.advance(by: n)
@@ -66,21 +66,27 @@ extension Buffer {
     public func write(toFile path: String) throws(ArrowError) {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .io("cannot create \(temporary): \(systemErrorMessage(errno))") }
         var failure: ArrowError?
         do throws(ArrowError) {
             try IPCFileDescriptorOutput(descriptor: fd).write([self])
         } catch {
             failure = error
         }
-        if close(fd) != 0, failure == nil { failure = .io("cannot close \(temporary): \(String(cString: strerror(errno)))") }
+        if close(fd) != 0, failure == nil { failure = .io("cannot close \(temporary): \(systemErrorMessage(errno))") }
         if let failure {
             unlink(temporary)
             throw failure
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)
-            throw .io("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
+            throw .io("cannot rename \(temporary) to \(path): \(systemErrorMessage(errno))")
         }
     }
+}
+
+/// The text of an `errno` value, for error messages.
+package func systemErrorMessage(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "error \(code)" }
+    return String(validatingCString: text) ?? "error \(code)"
 }

@@ -67,21 +67,29 @@ public final class IPCFileDescriptorOutput: IPCOutput {
             let written = withExtendedLifetime(batch) { writev(descriptor, &vectors, Int32(vectors.count)) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw .io("write failed: \(String(cString: strerror(errno)))")
+                throw .io("write failed: \(systemErrorMessage(errno))")
             }
-            var remaining = written
-            var consumed = 0
-            for buffer in batch {
-                if remaining >= buffer.count {
-                    remaining -= buffer.count
-                    consumed += 1
-                } else {
-                    pending[consumed] = buffer.slice(offset: remaining, count: buffer.count - remaining)
-                    break
-                }
-            }
-            pending.removeFirst(consumed)
+            pending.removeFirstBytes(written)
         }
+    }
+}
+
+extension Array where Element == Buffer {
+    /// Drops the first `count` bytes of a list of buffers (what a partial `writev` wrote),
+    /// slicing the buffer that was written only in part. Zero-length buffers must not occur.
+    package mutating func removeFirstBytes(_ count: Int) {
+        var remaining = count
+        var consumed = 0
+        for buffer in self {
+            if remaining >= buffer.count {
+                remaining -= buffer.count
+                consumed += 1
+            } else {
+                self[consumed] = buffer.slice(offset: remaining, count: buffer.count - remaining)
+                break
+            }
+        }
+        removeFirst(consumed)
     }
 }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSystemShims
+import ArrowCore
 import Synchronization
 
 /// Something registered with an event loop for readiness events on a file descriptor.
@@ -159,12 +160,6 @@ final class EventLoopGroup: Sendable {
     static let shared: EventLoopGroup? = try? EventLoopGroup(threads: 2)
 }
 
-/// The text of an errno value.
-func systemError(_ code: Int32) -> String {
-    guard let text = strerror(code) else { return "error \(code)" }
-    return String(validatingCString: text) ?? "error \(code)"
-}
-
 /// A NUL-terminated C string held in an array.
 func cString(_ chars: [CChar]) -> String {
     String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -179,7 +174,7 @@ enum TransportError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .system(let call, let code): "\(call) failed: \(systemError(code))"
+        case .system(let call, let code): "\(call) failed: \(systemErrorMessage(code))"
         case .tls(let message): "TLS: \(message)"
         case .http2(let message): "HTTP/2: \(message)"
         case .closed(let message): "connection closed: \(message)"

@@ -182,7 +182,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                 if n < 0 {
                     if errno == EAGAIN || errno == EWOULDBLOCK { break }
                     if errno == EINTR { continue }
-                    close(reason: "read failed: \(systemError(errno))")
+                    close(reason: "read failed: \(systemErrorMessage(errno))")
                     return
                 }
                 if n == 0 {
@@ -261,7 +261,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                 if n < 0 {
                     if errno == EAGAIN || errno == EWOULDBLOCK { return true }
                     if errno == EINTR { continue }
-                    close(reason: "write failed: \(systemError(errno))")
+                    close(reason: "write failed: \(systemErrorMessage(errno))")
                     return false
                 }
                 written = n
@@ -273,18 +273,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     }
 
     private func dropWritten(_ count: Int) {
-        var remaining = count
-        var consumed = 0
-        for buffer in outboundFrames {
-            if remaining >= buffer.count {
-                remaining -= buffer.count
-                consumed += 1
-            } else {
-                outboundFrames[consumed] = buffer.slice(offset: remaining, count: buffer.count - remaining)
-                break
-            }
-        }
-        outboundFrames.removeFirst(consumed)
+        outboundFrames.removeFirstBytes(count)
         outboundFramesBytes -= count
     }
 

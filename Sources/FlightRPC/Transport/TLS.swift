@@ -182,7 +182,7 @@ final class TLSConnection {
             return .closed
         case SSL_ERROR_SYSCALL:
             ERR_clear_error()
-            return errno == 0 || errno == ECONNRESET || errno == EPIPE ? .closed : .failed("TLS I/O: \(systemError(errno))")
+            return errno == 0 || errno == ECONNRESET || errno == EPIPE ? .closed : .failed("TLS I/O: \(systemErrorMessage(errno))")
         default:
             return .failed("TLS: \(TLSContext.lastError())")
         }
