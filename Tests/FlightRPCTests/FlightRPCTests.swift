@@ -63,6 +63,21 @@ struct TestService: FlightService {
         switch action.type {
         case "echo": try await results.send(FlightResult(body: action.body))
         case "whoami": try await results.send(FlightResult(body: Array((context.identity ?? "nobody").utf8)))
+        case "binary-header": try await results.send(FlightResult(body: context.binaryHeader("x-trace-bin") ?? []))
+        case FlightStandardAction.cancelFlightInfo:
+            _ = try FlightStandardAction.cancelFlightInfoRequest(action)
+            try await results.send(FlightStandardAction.result(CancelStatus.cancelled))
+        case FlightStandardAction.renewFlightEndpoint:
+            var endpoint = try FlightStandardAction.renewFlightEndpointRequest(action)
+            endpoint.expirationTime = Date(timeIntervalSince1970: 2_000_000_000)
+            try await results.send(FlightStandardAction.result(endpoint))
+        case FlightStandardAction.setSessionOptions:
+            let options = try FlightStandardAction.setSessionOptionsRequest(action)
+            try await results.send(FlightStandardAction.result(options.keys.contains("bad") ? ["bad": SessionOptionError.invalidName] : [:]))
+        case FlightStandardAction.getSessionOptions:
+            try await results.send(FlightStandardAction.result(["catalog": SessionOptionValue.string("main"), "n": .int64(3)]))
+        case FlightStandardAction.closeSession:
+            try await results.send(FlightStandardAction.result(CloseSessionStatus.closed))
         default: throw FlightError(.invalidArgument, "unknown action \(action.type)")
         }
     }
@@ -117,6 +132,24 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
             #expect(try await client.listFlights().count == 2)
             #expect(try await client.listActions().map(\.type) == ["echo", "whoami"])
             #expect(try await client.doAction(Action(type: "echo", body: [1, 2, 3])).first?.body == [1, 2, 3])
+        }
+    }
+
+    @Test func standardActionsAndBinaryHeadersRoundTrip() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            let info = try await client.getFlightInfo(.path(["generated_primitive"]))
+            #expect(try await client.cancelFlightInfo(info) == .cancelled)
+            let renewed = try await client.renewFlightEndpoint(info.endpoints[0])
+            #expect(renewed.expirationTime == Date(timeIntervalSince1970: 2_000_000_000))
+            #expect(try await client.setSessionOptions(["catalog": .string("x")]).isEmpty)
+            #expect(try await client.setSessionOptions(["bad": .bool(true)]) == ["bad": .invalidName])
+            #expect(try await client.getSessionOptions() == ["catalog": .string("main"), "n": .int64(3)])
+            #expect(try await client.closeSession() == .closed)
+            var options = FlightCallOptions()
+            options.addBinaryHeader("x-trace-bin", [0, 255, 7, 128])
+            #expect(try await client.doAction(Action(type: "binary-header"), options: options).first?.body == [0, 255, 7, 128])
         }
     }
 
