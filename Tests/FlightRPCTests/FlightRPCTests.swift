@@ -209,6 +209,11 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
             #expect(batches.count > 1)
             #expect(batches.reduce(0) { $0 + $1.length } == 5_000_000)
             #expect(batches.last.map { $0.columns[0].value($0.length - 1, as: Int64.self) } == 4_999_999)
+            // Received bodies are placed so that Arrow buffers sliced from them are 64-byte aligned.
+            for batch in batches {
+                let address = batch.columns[0].buffers[1].baseAddress.map { Int(bitPattern: $0) } ?? 0
+                #expect(address % 64 == 0)
+            }
         }
     }
 

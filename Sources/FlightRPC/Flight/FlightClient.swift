@@ -77,6 +77,7 @@ public final class FlightClient: Sendable {
         guard let group = EventLoopGroup.shared else { throw FlightError(.internal, "cannot start I/O threads") }
         var settings = HTTP2Settings()
         settings.maximumReceiveMessageSize = options.maximumReceiveMessageSize
+        settings.messageLayout = FlightDataMessage.bodyOffset
         do {
             connection = try await GRPCClientConnection.connect(address, tls: tls, serverName: options.serverNameOverride ?? host,
                                                                 group: group, settings: settings)

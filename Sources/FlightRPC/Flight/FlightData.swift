@@ -67,6 +67,39 @@ struct FlightDataMessage: Sendable {
         return out
     }
 
+    /// Where the data_body bytes begin in a message that starts with `head`, if the fields
+    /// before it fit in `head`. Used to place received messages so that the body is aligned.
+    static func bodyOffset(_ head: UnsafeRawBufferPointer) -> Int? {
+        var position = 0
+        func varint() -> UInt64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while position < head.count, shift < 64 {
+                let byte = head[position]
+                position += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        while position < head.count {
+            guard let key = varint() else { return nil }
+            switch key & 7 {
+            case 0: guard varint() != nil else { return nil }
+            case 1: position += 8
+            case 5: position += 4
+            case 2:
+                guard let length = varint() else { return nil }
+                if key >> 3 == 1000 { return position }
+                guard length < UInt64(head.count) else { return nil }
+                position += Int(length)
+            default: return nil
+            }
+        }
+        return nil
+    }
+
     private static func appendVarint(_ value: Int, to bytes: inout [UInt8]) {
         var v = UInt64(value)
         while v >= 0x80 {

@@ -46,6 +46,7 @@ public final class FlightServer: Sendable {
         }
         var settings = HTTP2Settings()
         settings.maximumReceiveMessageSize = options.maximumReceiveMessageSize
+        settings.messageLayout = FlightDataMessage.bodyOffset
         group = try EventLoopGroup(threads: options.threads, name: "flight-server")
         let dispatcher = FlightDispatcher(service: service, options: options)
         core = try GRPCServerCore(address: address, group: group, tls: tlsContext, settings: settings) { call in

@@ -1,17 +1,31 @@
 import ArrowCore
 
+/// Where, in a message's first bytes, a payload that should be 64-byte aligned begins (for
+/// FlightData, the Arrow body), or nil when unknown.
+typealias MessageLayout = @Sendable (UnsafeRawBufferPointer) -> Int?
+
 /// Gathers gRPC messages (a 1-byte compressed flag, a 4-byte big-endian length, the message)
 /// from DATA frame payloads that may split them anywhere. Each message is copied once, into a
-/// buffer of exactly its length.
+/// buffer of exactly its length, placed so that the payload `layout` points at is 64-byte
+/// aligned: Arrow buffers sliced from a received FlightData body are then aligned too.
 struct GRPCMessageAssembler: ~Copyable {
     private var prefix: [UInt8] = []
+    /// The first bytes of a large message, held until `layout` has seen them.
+    private var head: [UInt8] = []
     private var body = MutableBuffer(capacity: 0)
     private var expected = -1
+    private var padding = 0
+    private var placed = false
     /// The largest message accepted.
     let maximumMessageSize: Int
+    let layout: MessageLayout?
+    /// Messages at least this long are aligned; smaller ones are not worth the wait.
+    private static let alignmentThreshold = 4096
+    private static let headLength = 256
 
-    init(maximumMessageSize: Int) {
+    init(maximumMessageSize: Int, layout: MessageLayout? = nil) {
         self.maximumMessageSize = maximumMessageSize
+        self.layout = layout
         prefix.reserveCapacity(5)
     }
 
@@ -37,13 +51,29 @@ struct GRPCMessageAssembler: ~Copyable {
                     throw FlightError(.resourceExhausted, "received message larger than max (\(length) vs. \(maximumMessageSize))")
                 }
                 expected = length
-                body = MutableBuffer(capacity: length)
+                padding = 0
+                placed = layout == nil || length < Self.alignmentThreshold
+                if placed { body = MutableBuffer(capacity: length) }
             }
-            let take = Swift.min(expected - body.count, bytes.count - position)
+            if !placed {
+                let take = Swift.min(Self.headLength - head.count, bytes.count - position)
+                head.append(contentsOf: bytes[position..<(position + take)])
+                position += take
+                guard head.count == Self.headLength else { continue }
+                let offset = head.withUnsafeBytes { raw in layout?(raw) }
+                padding = offset.map { (64 - $0 % 64) % 64 } ?? 0
+                body = MutableBuffer(capacity: padding + expected)
+                body.appendZeros(padding)
+                head.withUnsafeBytes { body.append(contentsOf: $0) }
+                head.removeAll(keepingCapacity: true)
+                placed = true
+            }
+            let take = Swift.min(padding + expected - body.count, bytes.count - position)
             body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + take)]))
             position += take
-            if body.count == expected {
-                out.append(body.takeAndReset(capacity: 0))
+            if body.count == padding + expected {
+                let whole = body.takeAndReset(capacity: 0)
+                out.append(padding == 0 ? whole : whole.slice(offset: padding, count: expected))
                 expected = -1
             }
         }

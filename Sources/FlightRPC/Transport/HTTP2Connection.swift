@@ -19,6 +19,8 @@ struct HTTP2Settings: Sendable {
     var maximumReceiveMessageSize = 64 << 20
     /// The most concurrent streams a peer may open.
     var maximumConcurrentStreams: UInt32 = 1024
+    /// Where received messages carry a payload worth aligning (Flight: the Arrow body).
+    var messageLayout: MessageLayout?
 }
 
 /// The state of one HTTP/2 stream carrying a gRPC call. Loop thread only.
@@ -56,9 +58,9 @@ final class StreamCore {
     /// The call object of this stream (server side).
     weak var owner: AnyObject?
 
-    init(id: Int32, maximumMessageSize: Int) {
+    init(id: Int32, maximumMessageSize: Int, layout: MessageLayout? = nil) {
         self.id = id
-        assembler = GRPCMessageAssembler(maximumMessageSize: maximumMessageSize)
+        assembler = GRPCMessageAssembler(maximumMessageSize: maximumMessageSize, layout: layout)
     }
 }
 
@@ -404,7 +406,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             nghttp2_submit_request(session, nil, nva, count, &provider, nil)
         }
         guard id > 0 else { return nil }
-        let stream = StreamCore(id: id, maximumMessageSize: settings.maximumReceiveMessageSize)
+        let stream = StreamCore(id: id, maximumMessageSize: settings.maximumReceiveMessageSize, layout: settings.messageLayout)
         stream.headersSent = true
         streams[id] = stream
         return stream
@@ -500,7 +502,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     fileprivate func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) {
         let id = frame.pointee.hd.stream_id
         if isServer, frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
-            streams[id] = StreamCore(id: id, maximumMessageSize: settings.maximumReceiveMessageSize)
+            streams[id] = StreamCore(id: id, maximumMessageSize: settings.maximumReceiveMessageSize, layout: settings.messageLayout)
         }
     }
 
