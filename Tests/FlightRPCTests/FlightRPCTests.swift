@@ -256,6 +256,41 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
         }
     }
 
+    @Test func mutualTLSRequiresAClientCertificate() async throws {
+        let certs = FlightTestData.certificates
+        func path(_ name: String) -> String { certs.appendingPathComponent(name).path }
+        let options = FlightServerOptions(tls: (path("cert0.pem"), path("cert0.key"), path("root-ca.pem")))
+        try await withServer(options: options, location: .grpcTLS(host: "localhost", port: 0)) { server in
+            let location = Location.grpcTLS(host: "localhost", port: server.port)
+            let client = try await FlightClient(location: location, options: FlightClientOptions(
+                trustedCertificates: path("root-ca.pem"), clientCertificate: (path("cert1.pem"), path("cert1.key"))))
+            defer { client.close() }
+            #expect(try await client.listActions().count == 2)
+            // Without a certificate the server ends the handshake or the first call.
+            do {
+                let anonymous = try await FlightClient(location: location, options: FlightClientOptions(trustedCertificates: path("root-ca.pem")))
+                defer { anonymous.close() }
+                _ = try await anonymous.listActions()
+                Issue.record("a client without a certificate was served")
+            } catch {
+                #expect(error is FlightError)
+            }
+        }
+    }
+
+    @Test func aClientThatStopsReadingMidStreamReleasesTheCall() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            for _ in 0..<5 {
+                let stream = try await client.doGet(Ticket("big"))
+                _ = try await stream.nextChunk()
+            }
+            // Each abandoned reader's call is cancelled when the reader goes away; the server keeps serving.
+            #expect(try await client.doGet(Ticket("generated_primitive")).readAll().count > 0)
+        }
+    }
+
     @Test func unixDomainSockets() async throws {
         let path = "/tmp/swift-arrow-flight-test-\(getpid()).sock"
         try await withServer(location: .grpcUnix(path: path)) { server in

@@ -212,7 +212,7 @@ public final class FlightClient: Sendable {
         request.ticket = Data(ticket.bytes)
         try await send(call, request)
         call.closeSend()
-        return FlightRecordBatchReader(call.messages) { [self] in try await check(call) }
+        return FlightRecordBatchReader(call.messages, onEnd: { [self] in try await check(call) }, onCancel: { call.cancel() })
     }
 
     /// Uploads batches: returns a writer (call `finish()` when done) and the server's results.
@@ -228,7 +228,7 @@ public final class FlightClient: Sendable {
         -> (writer: FlightRecordBatchWriter, reader: FlightStream, finish: @Sendable () -> Void) {
         let call = try await open("DoExchange", options)
         let writer = FlightRecordBatchWriter(options: self.options.write, descriptor: descriptor) { parts in try await call.send(parts) }
-        let reader = FlightRecordBatchReader(call.messages) { [self] in try await check(call) }
+        let reader = FlightRecordBatchReader(call.messages, onEnd: { [self] in try await check(call) }, onCancel: { call.cancel() })
         return (writer, reader, { call.closeSend() })
     }
 

@@ -24,9 +24,24 @@ public final class FlightRecordBatchReader: AsyncSequence, @unchecked Sendable {
     /// The descriptor sent with the first message (DoPut, DoExchange), if any.
     public private(set) var descriptor: FlightDescriptor?
 
-    init(_ messages: GRPCInbound, onEnd: (@Sendable () async throws -> Void)? = nil) {
+    private let onCancel: (@Sendable () -> Void)?
+
+    init(_ messages: GRPCInbound, onEnd: (@Sendable () async throws -> Void)? = nil, onCancel: (@Sendable () -> Void)? = nil) {
         self.messages = messages.makeAsyncIterator()
         self.onEnd = onEnd
+        self.onCancel = onCancel
+    }
+
+    /// A reader dropped before the end of its stream cancels the call, so that the sender stops.
+    deinit {
+        if !ended { onCancel?() }
+    }
+
+    /// Stops reading: the call is cancelled (client side) and later reads return nil.
+    public func cancel() {
+        guard !ended else { return }
+        ended = true
+        onCancel?()
     }
 
     /// The schema, reading up to the schema message if it has not arrived yet. Nil when the

@@ -140,6 +140,9 @@ final class EventLoopGroup: Sendable {
     private let nextIndex = Atomic<Int>(0)
 
     init(threads: Int, name: String = "flight-io") throws(TransportError) {
+        // A peer that goes away would otherwise kill the process with SIGPIPE on the next write
+        // (plain sockets and OpenSSL's socket BIO alike); the write's EPIPE is handled instead.
+        _ = signal(SIGPIPE, SIG_IGN)
         var loops: [EventLoop] = []
         for i in 0..<Swift.max(1, threads) { loops.append(try EventLoop(name: "\(name)-\(i)")) }
         self.loops = loops
