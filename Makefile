@@ -44,10 +44,14 @@ swift-test:
 interop-test:
 	swift build --product arrow-integration
 	swift build --product ArrowCDataBridge
+	swift build --product flight
+	swift build --product flight-file-server
 	swift build --product flight-bench
 	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration \
-	FLIGHT_BENCH=$(CURDIR)/.build/debug/flight-bench \
 	ARROW_CDATA_BRIDGE=$(CURDIR)/.build/debug/libArrowCDataBridge.so \
+	FLIGHT_CLI=$(CURDIR)/.build/debug/flight \
+	FLIGHT_FILE_SERVER=$(CURDIR)/.build/debug/flight-file-server \
+	FLIGHT_BENCH=$(CURDIR)/.build/debug/flight-bench \
 	  $(PYTHON) -m pytest -q tests/interop
 
 bench: deps

@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "arrow-integration", targets: ["arrow-integration"]),
         .executable(name: "arrow-bench", targets: ["arrow-bench"]),
         .executable(name: "flight-bench", targets: ["flight-bench"]),
+        .executable(name: "flight", targets: ["flight"]),
+        .executable(name: "flight-file-server", targets: ["flight-file-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -82,6 +84,23 @@ let package = Package(
                 "ArrowCore", "FlightRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "flight",
+            dependencies: [
+                "ArrowCore", "FlightRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "flight-file-server",
+            dependencies: [
+                "ArrowCore", "FlightRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/FlightFileServer",
             swiftSettings: strict
         ),
         .testTarget(

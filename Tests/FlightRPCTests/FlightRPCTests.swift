@@ -217,6 +217,21 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
         }
     }
 
+    @Test func aResponseOverTheClientsLimitEndsDoGetWithResourceExhausted() async throws {
+        try await withServer { server in
+            // The server splits at 4 MiB; a client that accepts 1 MiB must say why it stopped.
+            let client = try await FlightClient(location: server.location, options: FlightClientOptions(maximumReceiveMessageSize: 1 << 20))
+            defer { client.close() }
+            do {
+                _ = try await client.doGet(Ticket("big")).readAll()
+                Issue.record("expected RESOURCE_EXHAUSTED")
+            } catch let error as FlightError {
+                #expect(error.code == .resourceExhausted, "\(error)")
+            }
+            #expect(try await client.listActions().count == 2)
+        }
+    }
+
     @Test func basicAuthIssuesABearerTokenCheckedOnEveryCall() async throws {
         let auth = BasicAuthenticator(secret: BasicAuthenticator.randomSecret()) { user, password in user == "alice" && password == "secret" }
         try await withServer(options: FlightServerOptions(authenticator: auth)) { server in

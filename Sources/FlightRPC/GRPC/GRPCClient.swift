@@ -25,7 +25,8 @@ final class GRPCClientConnection: @unchecked Sendable {
         if let tls {
             do {
                 let tlsSession = try TLSConnection(context: tls, fd: fd, serverName: serverName)
-                try blockingHandshake(fd: fd, tls: tlsSession)
+                // The handshake runs on the caller's thread, which is not a loop thread.
+                try Socket.withSIGPIPEBlocked { () throws(TransportError) in try blockingHandshake(fd: fd, tls: tlsSession) }
                 session = tlsSession
             } catch {
                 Glibc.close(fd)

@@ -104,6 +104,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func run() {
         swift_arrow_flight_name_thread(String(name.prefix(15)))
+        // Loop threads do all socket writes (plain and TLS) once a connection is set up.
+        Socket.blockSIGPIPE()
         var events = [epoll_event](repeating: epoll_event(), count: 128)
         while !stopped.load(ordering: .acquiring) {
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), -1) }
@@ -140,9 +142,6 @@ final class EventLoopGroup: Sendable {
     private let nextIndex = Atomic<Int>(0)
 
     init(threads: Int, name: String = "flight-io") throws(TransportError) {
-        // A peer that goes away would otherwise kill the process with SIGPIPE on the next write
-        // (plain sockets and OpenSSL's socket BIO alike); the write's EPIPE is handled instead.
-        _ = signal(SIGPIPE, SIG_IGN)
         var loops: [EventLoop] = []
         for i in 0..<Swift.max(1, threads) { loops.append(try EventLoop(name: "\(name)-\(i)")) }
         self.loops = loops

@@ -49,6 +49,10 @@ final class StreamCore {
     var dataDeferred = false
     var closed = false
     var closeError: FlightError?
+    /// Client side: why we reset the stream ourselves (a response broke the framing or the
+    /// size limit). It becomes the close error, so the call's status names the real cause
+    /// rather than the CANCEL code of our own RST_STREAM.
+    var localResetReason: FlightError?
     /// Writers waiting for the outbound queue to drain.
     var writers: [CheckedContinuation<Void, any Error>] = []
     /// Called once when the stream closes (client side: to deliver the status).
@@ -572,6 +576,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                 stream.closeError = error
                 onRequestError?(self, stream, error)
             } else {
+                stream.localResetReason = error
                 reset(stream)
             }
         }
@@ -582,9 +587,9 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
 
     fileprivate func streamClosed(stream id: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: id) else { return }
-        let error: FlightError? = errorCode == NGHTTP2_NO_ERROR.rawValue
+        let error: FlightError? = stream.localResetReason ?? (errorCode == NGHTTP2_NO_ERROR.rawValue
             ? (stream.inboundFinished ? nil : FlightError(.internal, "stream closed before its end"))
-            : FlightError(.cancelled, "stream reset by the peer (HTTP/2 error \(errorCode))")
+            : FlightError(.cancelled, "stream reset by the peer (HTTP/2 error \(errorCode))"))
         finishStream(stream, error: error)
         if goingAway && streams.isEmpty { flush() }
     }

@@ -21,6 +21,39 @@ enum Socket {
         _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// Blocks SIGPIPE on the calling thread for good. A write to a socket whose peer has gone
+    /// then fails with EPIPE, which the transport handles as a closed connection, instead of
+    /// ending the process. Only threads that write to sockets need it, so the application's own
+    /// disposition of SIGPIPE is left alone.
+    static func blockSIGPIPE() {
+        var pipe = sigset_t()
+        sigemptyset(&pipe)
+        sigaddset(&pipe, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipe, nil)
+    }
+
+    /// Runs `body` with SIGPIPE blocked on the calling thread (not one of ours), then discards a
+    /// SIGPIPE that `body` raised and restores the thread's signal mask.
+    static func withSIGPIPEBlocked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        var pipe = sigset_t()
+        sigemptyset(&pipe)
+        sigaddset(&pipe, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipe, &previous)
+        var pending = sigset_t()
+        sigpending(&pending)
+        let pendingBefore = sigismember(&pending, SIGPIPE) == 1
+        defer {
+            sigpending(&pending)
+            if !pendingBefore, sigismember(&pending, SIGPIPE) == 1 {
+                var now = timespec(tv_sec: 0, tv_nsec: 0)
+                _ = sigtimedwait(&pipe, nil, &now)
+            }
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        return try body()
+    }
+
     /// Socket options for bulk data: no Nagle delay, large kernel buffers.
     static func tune(_ fd: Int32, tcp: Bool) {
         if tcp { setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
