@@ -102,10 +102,12 @@ struct Get: AsyncParsableCommand {
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func run() async throws {
-        let client = try await FlightClient(location: Location(uri: uri))
+        // One connection per stream, as separate clients would have.
+        var clients: [FlightClient] = []
+        for _ in 0..<streams { clients.append(try await FlightClient(location: Location(uri: uri))) }
         let start = now()
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<streams {
+            for client in clients {
                 group.addTask {
                     var bytes = 0
                     for try await batch in try await client.doGet(Ticket(ticket)) {
@@ -117,7 +119,7 @@ struct Get: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         report(bytes: total, seconds: now() - start, json: json, what: "DoGet \(streams) stream(s)")
-        client.close()
+        for client in clients { client.close() }
     }
 }
 
@@ -131,11 +133,12 @@ struct Put: AsyncParsableCommand {
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func run() async throws {
-        let client = try await FlightClient(location: Location(uri: uri))
+        var clients: [FlightClient] = []
+        for _ in 0..<streams { clients.append(try await FlightClient(location: Location(uri: uri))) }
         let batch = try syntheticBatch(start: 0, rows: batchRows)
         let start = now()
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for i in 0..<streams {
+            for (i, client) in clients.enumerated() {
                 group.addTask {
                     let put = try await client.doPut(.path(["bench-\(i)"]))
                     var sent = 0
@@ -151,6 +154,6 @@ struct Put: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         report(bytes: total, seconds: now() - start, json: json, what: "DoPut \(streams) stream(s)")
-        client.close()
+        for client in clients { client.close() }
     }
 }
