@@ -153,6 +153,37 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
         }
     }
 
+    final class Recorder: FlightServerMiddleware, @unchecked Sendable {
+        let lock = NSLock()
+        var ended: [(String, FlightError.Code)] = []
+        func callStarted(method: String, context: FlightCallContext) async throws {
+            if context.header("x-block") != nil { throw FlightError(.permissionDenied, "blocked by middleware") }
+            context.addResponseHeader("x-seen-by", "recorder")
+        }
+        func callEnded(method: String, context: FlightCallContext, status: FlightError) async {
+            lock.withLock { ended.append((method, status.code)) }
+        }
+    }
+
+    @Test func middlewareSeesEveryCallAndCanRefuseOne() async throws {
+        let recorder = Recorder()
+        try await withServer(options: FlightServerOptions(middleware: [recorder], streamWindow: 1 << 20)) { server in
+            let client = try await FlightClient(location: server.location, options: FlightClientOptions(streamWindow: 256 << 10))
+            defer { client.close() }
+            #expect(try await client.listActions().count == 2)
+            #expect(try await client.doGet(Ticket("big")).readAll().count > 1)
+            do {
+                _ = try await client.listActions(options: FlightCallOptions(headers: [(name: "x-block", value: "1")]))
+                Issue.record("expected PERMISSION_DENIED")
+            } catch let error as FlightError {
+                #expect(error.code == .permissionDenied)
+            }
+            let ended = recorder.lock.withLock { recorder.ended }
+            #expect(ended.map(\.0) == ["ListActions", "DoGet"])
+            #expect(ended.allSatisfy { $0.1 == .ok })
+        }
+    }
+
     @Test func errorsArriveWithTheirStatusCode() async throws {
         try await withServer { server in
             let client = try await FlightClient(location: server.location)

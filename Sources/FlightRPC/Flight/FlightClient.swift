@@ -30,17 +30,24 @@ public struct FlightClientOptions: Sendable {
     public var maximumReceiveMessageSize: Int
     /// How uploaded batches are split and compressed.
     public var write: FlightWriteOptions
+    /// The receive window of each call, in bytes (how much a server may send ahead).
+    public var streamWindow: Int
+    /// The receive window of the connection, in bytes.
+    public var connectionWindow: Int
 
     /// Creates options.
     public init(trustedCertificates: String? = nil, clientCertificate: (certificateChain: String, privateKey: String)? = nil,
                 disableServerVerification: Bool = false, serverNameOverride: String? = nil,
-                maximumReceiveMessageSize: Int = 64 << 20, write: FlightWriteOptions = FlightWriteOptions()) {
+                maximumReceiveMessageSize: Int = 64 << 20, write: FlightWriteOptions = FlightWriteOptions(),
+                streamWindow: Int = 8 << 20, connectionWindow: Int = 64 << 20) {
         self.trustedCertificates = trustedCertificates
         self.clientCertificate = clientCertificate
         self.disableServerVerification = disableServerVerification
         self.serverNameOverride = serverNameOverride
         self.maximumReceiveMessageSize = maximumReceiveMessageSize
         self.write = write
+        self.streamWindow = streamWindow
+        self.connectionWindow = connectionWindow
     }
 }
 
@@ -78,6 +85,8 @@ public final class FlightClient: Sendable {
         var settings = HTTP2Settings()
         settings.maximumReceiveMessageSize = options.maximumReceiveMessageSize
         settings.messageLayout = FlightDataMessage.bodyOffset
+        settings.streamWindow = Int32(clamping: options.streamWindow)
+        settings.connectionWindow = Int32(clamping: options.connectionWindow)
         do {
             connection = try await GRPCClientConnection.connect(address, tls: tls, serverName: options.serverNameOverride ?? host,
                                                                 group: group, settings: settings)

@@ -14,16 +14,40 @@ public struct FlightServerOptions: Sendable {
     public var write: FlightWriteOptions
     /// I/O threads.
     public var threads: Int
+    /// Code run around every call, in order (and in reverse order when calls end).
+    public var middleware: [any FlightServerMiddleware]
+    /// The receive window of each stream, in bytes (how much a client may send ahead).
+    public var streamWindow: Int
+    /// The receive window of each connection, in bytes.
+    public var connectionWindow: Int
 
     /// Creates options.
     public init(tls: (certificateChain: String, privateKey: String, clientCA: String?)? = nil, authenticator: BasicAuthenticator? = nil,
-                maximumReceiveMessageSize: Int = 64 << 20, write: FlightWriteOptions = FlightWriteOptions(), threads: Int = 2) {
+                maximumReceiveMessageSize: Int = 64 << 20, write: FlightWriteOptions = FlightWriteOptions(), threads: Int = 2,
+                middleware: [any FlightServerMiddleware] = [], streamWindow: Int = 8 << 20, connectionWindow: Int = 64 << 20) {
         self.tls = tls
         self.authenticator = authenticator
         self.maximumReceiveMessageSize = maximumReceiveMessageSize
         self.write = write
         self.threads = threads
+        self.middleware = middleware
+        self.streamWindow = streamWindow
+        self.connectionWindow = connectionWindow
     }
+}
+
+/// Code that runs around every call a `FlightServer` serves: logging, metrics, custom checks.
+public protocol FlightServerMiddleware: Sendable {
+    /// Runs before the service method, after authentication. Throw (a `FlightError`) to refuse
+    /// the call; `context.addResponseHeader` adds response metadata.
+    func callStarted(method: String, context: FlightCallContext) async throws
+    /// Runs when the call has ended, with its status (code `.ok` for success).
+    func callEnded(method: String, context: FlightCallContext, status: FlightError) async
+}
+
+extension FlightServerMiddleware {
+    public func callStarted(method: String, context: FlightCallContext) async throws {}
+    public func callEnded(method: String, context: FlightCallContext, status: FlightError) async {}
 }
 
 /// Serves a `FlightService` over gRPC: plaintext or TLS TCP, or a Unix domain socket.
@@ -47,6 +71,8 @@ public final class FlightServer: Sendable {
         var settings = HTTP2Settings()
         settings.maximumReceiveMessageSize = options.maximumReceiveMessageSize
         settings.messageLayout = FlightDataMessage.bodyOffset
+        settings.streamWindow = Int32(clamping: options.streamWindow)
+        settings.connectionWindow = Int32(clamping: options.connectionWindow)
         group = try EventLoopGroup(threads: options.threads, name: "flight-server")
         let dispatcher = FlightDispatcher(service: service, options: options)
         core = try GRPCServerCore(address: address, group: group, tls: tlsContext, settings: settings) { call in
@@ -88,12 +114,19 @@ struct FlightDispatcher: Sendable {
             identity = user
         }
         let context = FlightCallContext(peer: call.peer, headers: call.metadata, deadline: call.deadline, identity: identity, call: call)
+        var started: [any FlightServerMiddleware] = []
+        var status = FlightError(.ok, "")
         do {
+            for middleware in options.middleware {
+                try await middleware.callStarted(method: method, context: context)
+                started.append(middleware)
+            }
             try await run(method, call, context)
-            call.finish(nil)
         } catch {
-            call.finish(FlightError.from(error))
+            status = FlightError.from(error)
         }
+        for middleware in started.reversed() { await middleware.callEnded(method: method, context: context, status: status) }
+        call.finish(status.code == .ok ? nil : status)
     }
 
     private func single<M: SwiftProtobuf.Message>(_ call: GRPCServerCall, _ type: M.Type) async throws -> M {
