@@ -26,7 +26,6 @@ struct IPCBatchLoader {
         for (field, node) in zip(schema.schema.fields, schema.idNodes) {
             columns.append(try loader.load(field, node, depth: 0))
         }
-        guard header.length <= Int64(Int32.max) * 64 else { throw .invalid("record batch length \(header.length)") }
         let batch = try RecordBatch(schema: schema.schema, columns: columns, length: Int(header.length))
         try batch.validate()
         return batch

@@ -157,7 +157,6 @@ public struct FlightWriteOptions: Sendable {
 struct FlightDataEncoder {
     private var writer: IPCMessageWriter
     let options: FlightWriteOptions
-    private var schemaSent = false
     let schema: Schema
 
     init(schema: Schema, options: FlightWriteOptions) {
@@ -166,11 +165,9 @@ struct FlightDataEncoder {
         self.options = options
     }
 
-    /// The schema message, once (nil after the first call).
-    mutating func schemaMessage(descriptor: FlightDescriptor? = nil) -> [Buffer]? {
-        guard !schemaSent else { return nil }
-        schemaSent = true
-        let message = writer.schemaMessage()
+    /// The schema message, with the descriptor when one goes with the first message (DoPut).
+    static func schemaMessage(schema: Schema, options: FlightWriteOptions, descriptor: FlightDescriptor?) -> [Buffer] {
+        let message = IPCMessageWriter(schema: schema, options: options.ipc).schemaMessage()
         return FlightDataMessage.encode(header: message.metadata, body: [], bodyLength: 0, descriptor: descriptor)
     }
 

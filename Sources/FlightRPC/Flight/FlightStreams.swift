@@ -151,13 +151,10 @@ public final class FlightRecordBatchWriter: @unchecked Sendable {
             guard encoder.schema == schema else { throw FlightError(.invalidArgument, "the stream's schema is already set") }
             return
         }
-        var fresh = FlightDataEncoder(schema: schema, options: options)
-        encoder = fresh
-        if let message = fresh.schemaMessage(descriptor: descriptor) {
-            encoder = fresh
-            descriptor = nil
-            try await send(message)
-        }
+        encoder = FlightDataEncoder(schema: schema, options: options)
+        let message = FlightDataEncoder.schemaMessage(schema: schema, options: options, descriptor: descriptor)
+        descriptor = nil
+        try await send(message)
     }
 
     /// Sends a batch, with `appMetadata` on its last message.
