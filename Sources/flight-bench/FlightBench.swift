@@ -44,6 +44,17 @@ struct SyntheticService: FlightService {
         for try await _ in reader {}
     }
 
+    /// Echoes every batch (with its metadata) back, for DoExchange measurements and tests.
+    func doExchange(_ reader: FlightRecordBatchReader, writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
+        while let chunk = try await reader.nextChunk() {
+            if let batch = chunk.batch {
+                try await writer.write(batch, appMetadata: chunk.appMetadata.map { [UInt8]($0.bytes) })
+            } else if let metadata = chunk.appMetadata {
+                try await writer.writeMetadata([UInt8](metadata.bytes))
+            }
+        }
+    }
+
     func getFlightInfo(_ descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
         let schema = try syntheticBatch(start: 0, rows: 0).schema
         return FlightInfo(schema: schema, descriptor: descriptor, endpoints: [FlightEndpoint(ticket: Ticket("synthetic"))],
@@ -52,7 +63,7 @@ struct SyntheticService: FlightService {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve a synthetic stream of four int64 columns for any ticket.")
+    static let configuration = CommandConfiguration(abstract: "Serve a synthetic stream of four int64 columns for any ticket (DoExchange echoes).")
 
     @Option(help: "The host to listen on.") var host = "127.0.0.1"
     @Option(help: "The port (0 picks one; it is printed).") var port = 0
