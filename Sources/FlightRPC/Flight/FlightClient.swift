@@ -30,6 +30,8 @@ public struct FlightClientOptions: Sendable {
     public var maximumReceiveMessageSize: Int
     /// How uploaded batches are split and compressed.
     public var write: FlightWriteOptions
+    /// How long to wait for the TCP connection.
+    public var connectTimeout: Duration
     /// The receive window of each call, in bytes (how much a server may send ahead).
     public var streamWindow: Int
     /// The receive window of the connection, in bytes.
@@ -39,7 +41,7 @@ public struct FlightClientOptions: Sendable {
     public init(trustedCertificates: String? = nil, clientCertificate: (certificateChain: String, privateKey: String)? = nil,
                 disableServerVerification: Bool = false, serverNameOverride: String? = nil,
                 maximumReceiveMessageSize: Int = 64 << 20, write: FlightWriteOptions = FlightWriteOptions(),
-                streamWindow: Int = 8 << 20, connectionWindow: Int = 64 << 20) {
+                streamWindow: Int = 8 << 20, connectionWindow: Int = 64 << 20, connectTimeout: Duration = .seconds(20)) {
         self.trustedCertificates = trustedCertificates
         self.clientCertificate = clientCertificate
         self.disableServerVerification = disableServerVerification
@@ -48,6 +50,7 @@ public struct FlightClientOptions: Sendable {
         self.write = write
         self.streamWindow = streamWindow
         self.connectionWindow = connectionWindow
+        self.connectTimeout = connectTimeout
     }
 }
 
@@ -87,6 +90,7 @@ public final class FlightClient: Sendable {
         settings.messageLayout = FlightDataMessage.bodyOffset
         settings.streamWindow = Int32(clamping: options.streamWindow)
         settings.connectionWindow = Int32(clamping: options.connectionWindow)
+        settings.connectTimeout = options.connectTimeout
         do {
             connection = try await GRPCClientConnection.connect(address, tls: tls, serverName: options.serverNameOverride ?? host,
                                                                 group: group, settings: settings)

@@ -20,19 +20,20 @@ final class GRPCClientConnection: @unchecked Sendable {
     /// Connects, completes TLS (when `tls` is given) and starts HTTP/2.
     static func connect(_ address: SocketAddress, tls: TLSContext?, serverName: String?, group: EventLoopGroup,
                         settings: HTTP2Settings) async throws -> GRPCClientConnection {
-        let fd = try Socket.connect(address)
-        var session: TLSConnection?
-        if let tls {
+        // Name resolution, connect and the TLS handshake block; they run on a thread of their own
+        // so that they never hold one of Swift's cooperative threads.
+        let (fd, session) = try await runOnOwnThread { () throws -> Connected in
+            let fd = try Socket.connect(address, timeout: settings.connectTimeout)
+            guard let tls else { return Connected(fd: fd, tls: nil) }
             do {
                 let tlsSession = try TLSConnection(context: tls, fd: fd, serverName: serverName)
-                // The handshake runs on the caller's thread, which is not a loop thread.
                 try Socket.withSIGPIPEBlocked { () throws(TransportError) in try blockingHandshake(fd: fd, tls: tlsSession) }
-                session = tlsSession
+                return Connected(fd: fd, tls: tlsSession)
             } catch {
                 Glibc.close(fd)
                 throw error
             }
-        }
+        }.pair
         let loop = group.next()
         let connection = HTTP2Connection(loop: loop, fd: fd, isServer: false, settings: settings, tls: session)
         let authority: String
@@ -108,6 +109,44 @@ final class GRPCClientConnection: @unchecked Sendable {
     /// Closes the connection (open calls fail with UNAVAILABLE).
     func close() {
         connection.loop.execute { [connection] in connection.close(reason: "closed by the client") }
+    }
+}
+
+/// A connected socket and its TLS session, handed from the connecting thread to the loop.
+private struct Connected: @unchecked Sendable {
+    let fd: Int32
+    let tls: TLSConnection?
+    var pair: (Int32, TLSConnection?) { (fd, tls) }
+}
+
+/// Work handed to a new thread.
+private final class ThreadJob {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// Runs `work` on a new thread and returns its result.
+func runOnOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let job = Unmanaged.passRetained(ThreadJob {
+            do {
+                continuation.resume(returning: try work())
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        })
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { argument in
+            guard let argument else { return nil }
+            Unmanaged<ThreadJob>.fromOpaque(argument).takeRetainedValue().run()
+            return nil
+        }, job.toOpaque())
+        if status == 0 {
+            pthread_detach(thread)
+        } else {
+            job.release()
+            continuation.resume(throwing: TransportError.system("pthread_create", status))
+        }
     }
 }
 

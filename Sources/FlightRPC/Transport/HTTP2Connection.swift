@@ -19,6 +19,8 @@ struct HTTP2Settings: Sendable {
     var maximumReceiveMessageSize = 64 << 20
     /// The most concurrent streams a peer may open.
     var maximumConcurrentStreams: UInt32 = 1024
+    /// How long a client waits for a TCP connection.
+    var connectTimeout: Duration = .seconds(20)
     /// Where received messages carry a payload worth aligning (Flight: the Arrow body).
     var messageLayout: MessageLayout?
 }

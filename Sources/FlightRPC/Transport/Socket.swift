@@ -175,8 +175,9 @@ enum Socket {
         }
     }
 
-    /// Connects (blocking, on the caller's thread) and returns a non-blocking socket.
-    static func connect(_ address: SocketAddress) throws(TransportError) -> Int32 {
+    /// Connects (blocking, on the caller's thread, giving up after `timeout`) and returns a
+    /// non-blocking socket.
+    static func connect(_ address: SocketAddress, timeout: Duration = .seconds(20)) throws(TransportError) -> Int32 {
         let candidates: [(family: Int32, address: [UInt8])]
         switch address {
         case .tcp(let host, let port): candidates = try resolve(host: host, port: port, passive: false)
@@ -189,6 +190,9 @@ enum Socket {
                 lastError = errno
                 continue
             }
+            // Linux applies the send timeout to connect().
+            var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
             let result = candidate.address.withUnsafeBytes { raw in
                 Glibc.connect(fd, raw.baseAddress?.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
             }
@@ -197,6 +201,8 @@ enum Socket {
                 close(fd)
                 continue
             }
+            var none = timeval(tv_sec: 0, tv_usec: 0)
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, socklen_t(MemoryLayout<timeval>.size))
             tune(fd, tcp: candidate.family != AF_UNIX)
             setNonBlocking(fd)
             return fd
