@@ -272,13 +272,13 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
                 _ = try await client.listActions()
                 Issue.record("expected UNAUTHENTICATED")
             } catch let error as FlightError {
-                #expect(error.code == .unauthenticated)
+                #expect(error.code == .unauthenticated, "\(error)")
             }
             do {
                 try await client.authenticateBasicToken(username: "alice", password: "wrong")
                 Issue.record("expected UNAUTHENTICATED")
             } catch let error as FlightError {
-                #expect(error.code == .unauthenticated)
+                #expect(error.code == .unauthenticated, "\(error)")
             }
             try await client.authenticateBasicToken(username: "alice", password: "secret")
             #expect(try await client.doAction(Action(type: "whoami")).first?.body == Array("alice".utf8))

@@ -1,6 +1,9 @@
 import ArrowCore
 import Synchronization
 
+/// Numbers parked writers so that a cancelled one can be found and woken.
+private let writerTickets = Atomic<Int>(0)
+
 /// The messages of one side of a gRPC call, in order, as they arrive. Reading a message gives
 /// its flow-control window back to the peer, so a reader that stops reading stops the sender.
 struct GRPCInbound: AsyncSequence, Sendable {
@@ -59,19 +62,29 @@ extension StreamCore: @unchecked Sendable {}
 /// wait while the stream holds more than its high-water mark.
 extension HTTP2Connection {
     func send(_ parts: [Buffer], on stream: StreamCore, before: (@Sendable () -> Void)? = nil) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            loop.execute { [self] in
-                if stream.closed || isClosed {
-                    continuation.resume(throwing: stream.closeError ?? FlightError(.cancelled, "the call is closed"))
-                    return
+        // A parked writer must wake when its task is cancelled (deadline, client gone), not
+        // only when the peer reads.
+        let ticket = writerTickets.add(1, ordering: .relaxed).oldValue
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                loop.execute { [self] in
+                    if stream.closed || isClosed {
+                        continuation.resume(throwing: stream.closeError ?? FlightError(.cancelled, "the call is closed"))
+                        return
+                    }
+                    before?()
+                    enqueue(parts, on: stream)
+                    if stream.outboundBytes > settings.outboundHighWater && !stream.closed {
+                        stream.writers.append((ticket, continuation))
+                    } else {
+                        continuation.resume()
+                    }
                 }
-                before?()
-                enqueue(parts, on: stream)
-                if stream.outboundBytes > settings.outboundHighWater && !stream.closed {
-                    stream.writers.append(continuation)
-                } else {
-                    continuation.resume()
-                }
+            }
+        } onCancel: {
+            loop.execute {
+                guard let index = stream.writers.firstIndex(where: { $0.ticket == ticket }) else { return }
+                stream.writers.remove(at: index).continuation.resume(throwing: CancellationError())
             }
         }
     }

@@ -96,15 +96,26 @@ final class GRPCClientConnection: @unchecked Sendable {
             opened.fulfill(stream)
             connection.flush()
         }
-        guard await opened.wait() != nil else { throw FlightError(.unavailable, "the connection is closed") }
+        guard await opened.wait() != nil else {
+            let reason = Promise<String>()
+            connection.loop.execute { reason.fulfill(connection.endReason ?? "unknown reason") }
+            throw FlightError(.unavailable, "the connection is closed: \(await reason.wait())")
+        }
         if let timeout {
-            Task { [weak call] in
+            let timer = Task { [weak call] in
                 try? await Task.sleep(for: timeout)
                 call?.expire()
+            }
+            Task {
+                _ = await call.status.wait()
+                timer.cancel()
             }
         }
         return call
     }
+
+    /// A client dropped without `close()` does not keep its socket.
+    deinit { close() }
 
     /// Closes the connection (open calls fail with UNAVAILABLE).
     func close() {

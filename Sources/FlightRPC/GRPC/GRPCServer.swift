@@ -83,9 +83,6 @@ final class GRPCServerCall: @unchecked Sendable {
             }
         }
     }
-
-    /// Whether the call has been cancelled by the client (RST_STREAM) or the connection broke.
-    var isCancelled: Bool { finished.current != nil && stream.closeError != nil }
 }
 
 /// Accepts connections on a listening socket and hands each new call to a handler task.
@@ -128,6 +125,7 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
             let fd = accept(listenFD, nil, nil)
             if fd < 0 {
                 if errno == EINTR { continue }
+                if errno == EMFILE || errno == ENFILE { pauseAccepting() }
                 return
             }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
@@ -139,6 +137,20 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
             Socket.tune(fd, tcp: true)
             let loop = group.next()
             loop.execute { [self] in start(fd: fd, on: loop) }
+        }
+    }
+
+    /// Out of descriptors: a level-triggered listener would wake the loop at once, again and
+    /// again. Stop watching it for a moment instead.
+    private func pauseAccepting() {
+        let loop = acceptLoop, fd = listenFD
+        loop.unregister(fd)
+        Task { [self] in
+            try? await Task.sleep(for: .milliseconds(100))
+            loop.execute { [self] in
+                guard !stopping.load(ordering: .acquiring) else { return }
+                try? loop.register(fd, events: EPOLLIN.rawValue, handler: self)
+            }
         }
     }
 
@@ -219,6 +231,10 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
                     }
                     if let first = await group.next(), !first {
                         call.finish(FlightError(.deadlineExceeded, "deadline exceeded"))
+                        // The status may sit behind data the client does not read: end the stream,
+                        // which also wakes a handler parked on a full send queue.
+                        let connection = call.connection, stream = call.stream
+                        connection.loop.execute { connection.reset(stream) }
                     }
                     group.cancelAll()
                 }

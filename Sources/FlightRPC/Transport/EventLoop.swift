@@ -9,6 +9,12 @@ import Synchronization
 /// Called on the loop's thread only.
 protocol EventHandler: AnyObject {
     func handleEvents(_ events: UInt32)
+    /// The loop is stopping: release what is held. Loop thread.
+    func loopStopped()
+}
+
+extension EventHandler {
+    func loopStopped() {}
 }
 
 /// One I/O thread: it waits on its own epoll set and runs the handlers of the descriptors
@@ -129,8 +135,25 @@ final class EventLoop: @unchecked Sendable {
             }
             for item in work { item() }
         }
+        // Work queued before the stop (closing connections, waking writers) still runs, and
+        // whatever is still registered is told to shut down, so no continuation is left waiting.
+        while true {
+            let work = pending.withLock { queue -> [@Sendable () -> Void] in
+                let taken = queue
+                queue.removeAll()
+                return taken
+            }
+            if work.isEmpty { break }
+            for item in work { item() }
+        }
+        for handler in handlers.values { handler.loopStopped() }
         for fd in handlers.keys { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
         handlers.removeAll()
+    }
+
+    // The descriptors live as long as the object: `execute` may still be called after the loop
+    // has stopped, and writing to a closed (and perhaps reused) descriptor would hit another file.
+    deinit {
         close(wakeFD)
         close(epollFD)
     }

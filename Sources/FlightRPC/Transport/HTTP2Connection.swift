@@ -18,7 +18,7 @@ struct HTTP2Settings: Sendable {
     /// The largest gRPC message accepted.
     var maximumReceiveMessageSize = 64 << 20
     /// The most concurrent streams a peer may open.
-    var maximumConcurrentStreams: UInt32 = 1024
+    var maximumConcurrentStreams: UInt32 = 128
     /// How long a client waits for a TCP connection.
     var connectTimeout: Duration = .seconds(20)
     /// Where received messages carry a payload worth aligning (Flight: the Arrow body).
@@ -55,8 +55,8 @@ final class StreamCore {
     /// size limit). It becomes the close error, so the call's status names the real cause
     /// rather than the CANCEL code of our own RST_STREAM.
     var localResetReason: FlightError?
-    /// Writers waiting for the outbound queue to drain.
-    var writers: [CheckedContinuation<Void, any Error>] = []
+    /// Writers waiting for the outbound queue to drain, by ticket (to cancel one).
+    var writers: [(ticket: Int, continuation: CheckedContinuation<Void, any Error>)] = []
     /// Called once when the stream closes (client side: to deliver the status).
     var onClose: ((StreamCore) -> Void)?
     /// Called when response headers arrive (client side).
@@ -96,7 +96,13 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     private let readBufferSize = 256 << 10
     private var watchingWrite = false
     private(set) var isClosed = false
+    /// Why the connection closed or stopped taking new calls, for error messages.
+    private(set) var endReason: String?
     private var goingAway = false
+    /// Set while nghttp2 runs (mem_recv or session_send): flushing then is deferred, because
+    /// nghttp2 must not be re-entered from its own callbacks.
+    private var insideSession = false
+    private var flushRequested = false
     /// Streams whose data waits for the outbound queue to drain.
     private var blockedStreams: [Int32] = []
     /// Frames are not produced past this many queued bytes; the socket must drain first.
@@ -131,6 +137,8 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, frameReceivedCallback)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, dataChunkCallback)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, streamCloseCallback)
+        nghttp2_session_callbacks_set_on_frame_not_send_callback(callbacks, frameNotSentCallback)
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, frameSentCallback)
 
         var options: OpaquePointer?
         guard nghttp2_option_new(&options) == 0, let options else { throw .http2("cannot allocate options") }
@@ -151,6 +159,9 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: UInt32(settings.streamWindow)),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), value: 1 << 20),
         ]
+        if !isServer {
+            entries.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
+        }
         nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
         nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, settings.connectionWindow)
         try loop.register(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, handler: self)
@@ -158,6 +169,10 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     }
 
     // MARK: - I/O
+
+    func loopStopped() {
+        close(reason: "the event loop stopped")
+    }
 
     func handleEvents(_ events: UInt32) {
         if isClosed { return }
@@ -199,7 +214,9 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                 }
             }
             guard let session else { return }
+            insideSession = true
             let consumed = nghttp2_session_mem_recv(session, readBuffer.assumingMemoryBound(to: UInt8.self), n)
+            insideSession = false
             if consumed < 0 {
                 // Malformed HTTP/2: nghttp2 has queued a GOAWAY; send it, then close.
                 flush()
@@ -214,17 +231,26 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     /// Lets nghttp2 produce frames and writes what the socket takes.
     func flush() {
         guard !isClosed, let session else { return }
+        if insideSession {
+            flushRequested = true
+            return
+        }
         while true {
             if outboundFramesBytes < outboundLimit {
+                flushRequested = false
+                insideSession = true
                 let status = nghttp2_session_send(session)
+                insideSession = false
                 if status != 0 {
                     close(reason: "HTTP/2 send failed: \(http2Error((status)))")
                     return
                 }
                 sealSmall()
             }
-            if outboundFrames.isEmpty && blockedStreams.isEmpty { break }
+            if isClosed { return }
+            if outboundFrames.isEmpty && blockedStreams.isEmpty && !flushRequested { break }
             guard writeOut() else { return }
+            if flushRequested && canProduce { continue }
             if canProduce && !blockedStreams.isEmpty {
                 for id in blockedStreams {
                     if let stream = streams[id], stream.dataDeferred {
@@ -307,6 +333,12 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     /// Closes the socket and fails every open stream. Loop thread.
     func close(reason: String) {
         guard !isClosed else { return }
+        if endReason == nil { endReason = reason }
+        if insideSession {
+            // Finish the nghttp2 call first; the loop closes us right after.
+            loop.execute { [self] in close(reason: reason) }
+            return
+        }
         isClosed = true
         loop.unregister(fd)
         tls?.shutdown()
@@ -332,7 +364,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         }
         let writers = stream.writers
         stream.writers.removeAll()
-        for writer in writers { writer.resume(throwing: error ?? FlightError(.cancelled, "the stream is closed")) }
+        for writer in writers { writer.continuation.resume(throwing: error ?? FlightError(.cancelled, "the stream is closed")) }
         stream.onClose?(stream)
         stream.onClose = nil
         stream.onHeaders = nil
@@ -368,7 +400,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         stream.queuedInboundBytes -= bytes
         guard let session, !stream.closed else { return }
         if stream.heldWindow > 0 && stream.queuedInboundBytes < settings.inboundHighWater {
-            nghttp2_session_consume(session, stream.id, stream.heldWindow)
+            nghttp2_session_consume_stream(session, stream.id, stream.heldWindow)
             stream.heldWindow = 0
             flush()
         }
@@ -467,7 +499,8 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             if let trailers = stream.pendingTrailers, let session {
                 value |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
                 stream.pendingTrailers = nil
-                withHeaderArray(trailers) { nva, count in _ = nghttp2_submit_trailer(session, id, nva, count) }
+                let submitted = withHeaderArray(trailers) { nva, count in nghttp2_submit_trailer(session, id, nva, count) }
+                if submitted != 0 { value = NGHTTP2_DATA_FLAG_EOF.rawValue }
             }
             flags?.pointee |= value
             return 0
@@ -500,7 +533,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         if stream.outboundBytes < settings.outboundHighWater / 2, !stream.writers.isEmpty {
             let writers = stream.writers
             stream.writers.removeAll()
-            for writer in writers { writer.resume() }
+            for writer in writers { writer.continuation.resume() }
         }
         return 0
     }
@@ -513,7 +546,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     }
 
     fileprivate func header(_ frame: UnsafePointer<nghttp2_frame>, name: String, value: String) {
-        guard let stream = streams[frame.pointee.hd.stream_id] else { return }
+        guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue), let stream = streams[frame.pointee.hd.stream_id] else { return }
         if isServer {
             stream.requestHeaders.append((name, value))
         } else if frame.pointee.headers.cat == NGHTTP2_HCAT_RESPONSE {
@@ -524,6 +557,12 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     }
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
+        if frame.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) {
+            // No new streams; those the server did not take fail in frameNotSent.
+            goingAway = true
+            endReason = endReason ?? "the server sent GOAWAY (error code \(frame.pointee.goaway.error_code))"
+            return
+        }
         let id = frame.pointee.hd.stream_id
         guard let stream = streams[id] else { return }
         let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
@@ -539,7 +578,31 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                 stream.onHeaders = nil
             }
         }
-        if endStream { endInbound(stream) }
+        if endStream {
+            endInbound(stream)
+            if !isServer && !stream.outboundFinished {
+                // The server has given its status while we were still sending: stop sending.
+                reset(stream, code: NGHTTP2_NO_ERROR.rawValue)
+            }
+        }
+    }
+
+    fileprivate func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
+        // A server that has sent its final status while the client still sends ends the stream
+        // with RST_STREAM(NO_ERROR), as HTTP/2 allows, so the client stops uploading.
+        guard isServer, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
+              frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
+              let session, let stream = streams[frame.pointee.hd.stream_id], !stream.inboundFinished else { return }
+        stream.inboundFinished = true
+        stream.inbound?.finish()
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, NGHTTP2_NO_ERROR.rawValue)
+        flush()
+    }
+
+    fileprivate func frameNotSent(_ frame: UnsafePointer<nghttp2_frame>, error: Int32) {
+        guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
+              let stream = streams.removeValue(forKey: frame.pointee.hd.stream_id) else { return }
+        finishStream(stream, error: FlightError(.unavailable, "the request was not sent: \(http2Error(error))"))
     }
 
     private func endInbound(_ stream: StreamCore) {
@@ -553,8 +616,11 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     }
 
     fileprivate func dataChunk(stream id: Int32, bytes: UnsafeRawBufferPointer) {
-        guard let session, let stream = streams[id], !stream.inboundFinished else {
-            if let session { nghttp2_session_consume(session, id, bytes.count) }
+        guard let session else { return }
+        // The connection window always goes back at once, so one slow stream never stalls the others.
+        nghttp2_session_consume_connection(session, bytes.count)
+        guard let stream = streams[id], !stream.inboundFinished else {
+            nghttp2_session_consume_stream(session, id, bytes.count)
             return
         }
         do throws(FlightError) {
@@ -562,7 +628,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             // Window for bytes of unfinished messages is returned at once; for complete messages
             // waiting to be read, only while the waiting total stays below the high-water mark.
             if stream.queuedInboundBytes < settings.inboundHighWater {
-                nghttp2_session_consume(session, id, bytes.count)
+                nghttp2_session_consume_stream(session, id, bytes.count)
             } else {
                 stream.heldWindow += bytes.count
             }
@@ -573,7 +639,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         } catch {
             stream.inboundFinished = true
             stream.inbound?.finish(throwing: error)
-            nghttp2_session_consume(session, id, bytes.count)
+            nghttp2_session_consume_stream(session, id, bytes.count)
             if isServer {
                 stream.closeError = error
                 onRequestError?(self, stream, error)
@@ -655,4 +721,16 @@ private let streamCloseCallback: nghttp2_on_stream_close_callback = { _, streamI
 func http2Error(_ code: Int32) -> String {
     guard let text = nghttp2_strerror(code) else { return "error \(code)" }
     return String(validatingCString: text) ?? "error \(code)"
+}
+
+private let frameSentCallback: nghttp2_on_frame_send_callback = { _, frame, userData in
+    guard let connection = connection(userData), let frame else { return 0 }
+    connection.frameSent(frame)
+    return 0
+}
+
+private let frameNotSentCallback: nghttp2_on_frame_not_send_callback = { _, frame, error, userData in
+    guard let connection = connection(userData), let frame else { return 0 }
+    connection.frameNotSent(frame, error: error)
+    return 0
 }
