@@ -1,6 +1,7 @@
 import ArrowCore
 import Foundation
 import SwiftProtobuf
+import Synchronization
 
 /// Per-call options.
 public struct FlightCallOptions: Sendable {
@@ -269,19 +270,46 @@ public final class FlightClient: Sendable {
     }
 }
 
-/// An upload in progress (DoPut).
+/// An upload in progress (DoPut). Dropping every copy without `finish()` cancels the upload,
+/// so an abandoned call does not hold its stream until the connection closes.
 public struct FlightPutCall: Sendable {
     let call: GRPCClientCall
     /// Writes the batches; the descriptor goes with the first message.
     public let writer: FlightRecordBatchWriter
     let client: FlightClient
+    private let guardian: CancelOnDrop
+
+    init(call: GRPCClientCall, writer: FlightRecordBatchWriter, client: FlightClient) {
+        self.call = call
+        self.writer = writer
+        self.client = client
+        guardian = CancelOnDrop(call)
+    }
 
     /// Ends the upload and returns the server's results once the call has finished.
     public func finish() async throws -> [PutResult] {
+        guardian.disarm()
         call.closeSend()
         return try await client.putResults(call)
     }
 
     /// Abandons the upload (RST_STREAM).
-    public func cancel() { call.cancel() }
+    public func cancel() {
+        guardian.disarm()
+        call.cancel()
+    }
+}
+
+/// Cancels a call when the last copy of its owner goes away, unless disarmed.
+final class CancelOnDrop: Sendable {
+    private let call: GRPCClientCall
+    private let armed = Atomic<Bool>(true)
+
+    init(_ call: GRPCClientCall) { self.call = call }
+
+    func disarm() { armed.store(false, ordering: .relaxed) }
+
+    deinit {
+        if armed.load(ordering: .relaxed) { call.cancel() }
+    }
 }
