@@ -121,18 +121,10 @@ enum IPCSchemaReader {
 
     static func intType(_ table: FlatTable) throws(ArrowError) -> DataType {
         let bits = try table.scalar(0, Int32(0))
-        let signed = try table.bool(1)
-        switch (bits, signed) {
-        case (8, true): return .int8
-        case (16, true): return .int16
-        case (32, true): return .int32
-        case (64, true): return .int64
-        case (8, false): return .uint8
-        case (16, false): return .uint16
-        case (32, false): return .uint32
-        case (64, false): return .uint64
-        default: throw .invalid("integer bit width \(bits)")
+        guard let type = DataType.integer(bitWidth: Int(bits), signed: try table.bool(1)) else {
+            throw .invalid("integer bit width \(bits)")
         }
+        return type
     }
 
     static func timeUnit(_ raw: Int16) throws(ArrowError) -> TimeUnit {
@@ -282,17 +274,8 @@ enum IPCSchemaWriter {
 
     static func intTable(_ type: DataType) -> FlatTableBuilder {
         var table = FlatTableBuilder()
-        let (bits, signed): (Int32, Bool) = switch type {
-        case .int8: (8, true)
-        case .int16: (16, true)
-        case .int32: (32, true)
-        case .uint8: (8, false)
-        case .uint16: (16, false)
-        case .uint32: (32, false)
-        case .uint64: (64, false)
-        default: (64, true)
-        }
-        table.add(0, bits)
+        let (bits, signed) = type.integerLayout ?? (64, true)
+        table.add(0, Int32(bits))
         table.add(1, signed)
         return table
     }

@@ -124,17 +124,11 @@ struct IntegrationJSONReader {
         case "bool": return .bool
         case "int":
             let signed = try json.bool("isSigned", default: true)
-            switch (try json.int("bitWidth"), signed) {
-            case (8, true): return .int8
-            case (16, true): return .int16
-            case (32, true): return .int32
-            case (64, true): return .int64
-            case (8, false): return .uint8
-            case (16, false): return .uint16
-            case (32, false): return .uint32
-            case (64, false): return .uint64
-            case (let bits, _): throw .invalid("\(json.path): integer bit width \(bits)")
+            let bits = try json.int("bitWidth")
+            guard let type = DataType.integer(bitWidth: bits, signed: signed) else {
+                throw .invalid("\(json.path): integer bit width \(bits)")
             }
+            return type
         case "floatingpoint":
             switch try json.string("precision") {
             case "HALF": return .float16

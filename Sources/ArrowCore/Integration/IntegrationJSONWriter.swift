@@ -154,14 +154,8 @@ struct IntegrationJSONWriter {
         let text: String = switch type {
         case .null: named("null")
         case .bool: named("bool")
-        case .int8: int(8, true)
-        case .int16: int(16, true)
-        case .int32: int(32, true)
-        case .int64: int(64, true)
-        case .uint8: int(8, false)
-        case .uint16: int(16, false)
-        case .uint32: int(32, false)
-        case .uint64: int(64, false)
+        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64:
+            int(type.integerLayout?.bitWidth ?? 64, type.integerLayout?.signed ?? true)
         case .float16: "{\"name\":\"floatingpoint\",\"precision\":\"HALF\"}"
         case .float32: "{\"name\":\"floatingpoint\",\"precision\":\"SINGLE\"}"
         case .float64: "{\"name\":\"floatingpoint\",\"precision\":\"DOUBLE\"}"

@@ -78,13 +78,38 @@ extension DataType {
         }
     }
 
-    /// Whether the type is an integer type.
-    public var isInteger: Bool {
-        switch self {
-        case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: true
-        default: false
+    /// The integer type of `bitWidth` bits (8, 16, 32 or 64), signed or not; nil for other widths.
+    public static func integer(bitWidth: Int, signed: Bool) -> DataType? {
+        switch (bitWidth, signed) {
+        case (8, true): .int8
+        case (16, true): .int16
+        case (32, true): .int32
+        case (64, true): .int64
+        case (8, false): .uint8
+        case (16, false): .uint16
+        case (32, false): .uint32
+        case (64, false): .uint64
+        default: nil
         }
     }
+
+    /// The bit width and signedness of an integer type; nil for other types.
+    public var integerLayout: (bitWidth: Int, signed: Bool)? {
+        switch self {
+        case .int8: (8, true)
+        case .int16: (16, true)
+        case .int32: (32, true)
+        case .int64: (64, true)
+        case .uint8: (8, false)
+        case .uint16: (16, false)
+        case .uint32: (32, false)
+        case .uint64: (64, false)
+        default: nil
+        }
+    }
+
+    /// Whether the type is an integer type.
+    public var isInteger: Bool { integerLayout != nil }
 
     /// The child fields of a nested type, in layout order.
     public var children: [Field] {
