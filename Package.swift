@@ -12,16 +12,20 @@ let package = Package(
     products: [
         .library(name: "ArrowCore", targets: ["ArrowCore"]),
         .library(name: "FlightRPC", targets: ["FlightRPC"]),
+        .library(name: "FlightManager", targets: ["FlightManager"]),
+        .library(name: "FlightSQL", targets: ["FlightSQL"]),
         .library(name: "ArrowCDataBridge", type: .dynamic, targets: ["ArrowCDataBridge"]),
         .executable(name: "arrow-integration", targets: ["arrow-integration"]),
         .executable(name: "arrow-bench", targets: ["arrow-bench"]),
         .executable(name: "flight-bench", targets: ["flight-bench"]),
         .executable(name: "flight", targets: ["flight"]),
         .executable(name: "flight-file-server", targets: ["flight-file-server"]),
+        .executable(name: "flight-sql-server", targets: ["flight-sql-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -53,6 +57,35 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["Generated/README.md"],
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "FlightManager",
+            dependencies: ["ArrowCore", "FlightRPC"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FlightSQL",
+            dependencies: [
+                "ArrowCore", "FlightRPC", "FlightManager", "CSQLite",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Generated/README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "flight-sql-server",
+            dependencies: [
+                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "COpenSSL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -106,6 +139,11 @@ let package = Package(
         .testTarget(
             name: "FlightRPCTests",
             dependencies: ["ArrowCore", "FlightRPC"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FlightSQLTests",
+            dependencies: ["ArrowCore", "FlightRPC", "FlightManager", "FlightSQL"],
             swiftSettings: strict
         ),
         .testTarget(

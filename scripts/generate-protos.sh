@@ -14,4 +14,8 @@ plugin="$scratch/release/protoc-gen-swift"
 protoc --plugin=protoc-gen-swift="$plugin" -I Protos -I /usr/include \
   --swift_opt=Visibility=Internal --swift_opt=FileNaming=DropPath \
   --swift_out=Sources/FlightRPC/Generated Protos/Flight.proto
-echo "generated: Sources/FlightRPC/Generated/Flight.pb.swift"
+# Flight SQL messages are public: a FlightSQLService implementation reads and fills them.
+protoc --plugin=protoc-gen-swift="$plugin" -I Protos -I /usr/include \
+  --swift_opt=Visibility=Public --swift_opt=FileNaming=DropPath \
+  --swift_out=Sources/FlightSQL/Generated Protos/FlightSql.proto
+echo "generated: Sources/FlightRPC/Generated/Flight.pb.swift Sources/FlightSQL/Generated/FlightSql.pb.swift"

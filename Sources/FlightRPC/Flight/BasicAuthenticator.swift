@@ -19,11 +19,7 @@ public struct BasicAuthenticator: Sendable {
     }
 
     /// 32 random bytes from OpenSSL, for a secret.
-    public static func randomSecret() -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        _ = RAND_bytes(&bytes, 32)
-        return bytes
-    }
+    public static func randomSecret() -> [UInt8] { FlightCrypto.randomBytes(32) }
 
     func check(_ user: String, _ password: String) async -> Bool { await verify(user, password) }
 
@@ -38,17 +34,11 @@ public struct BasicAuthenticator: Sendable {
         guard parts.count == 3, let expiry = Int64(parts[1]), Double(expiry) > now,
               let signature = fromBase64url(String(parts[2])), let userBytes = fromBase64url(String(parts[0])) else { return nil }
         let expected = sign(Array("\(parts[0]).\(parts[1])".utf8))
-        guard expected.count == signature.count,
-              CRYPTO_memcmp(expected, signature, expected.count) == 0 else { return nil }
+        guard FlightCrypto.constantTimeEqual(expected, signature) else { return nil }
         return String(decoding: userBytes, as: UTF8.self)
     }
 
-    private func sign(_ message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 32
-        _ = HMAC(EVP_sha256(), secret, Int32(secret.count), message, message.count, &out, &length)
-        return Array(out.prefix(Int(length)))
-    }
+    private func sign(_ message: [UInt8]) -> [UInt8] { FlightCrypto.hmacSHA256(key: secret, message) }
 
     private func base64url(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -59,5 +49,43 @@ public struct BasicAuthenticator: Sendable {
         var base = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base.count % 4 != 0 { base += "=" }
         return Data(base64Encoded: base).map { [UInt8]($0) }
+    }
+}
+
+/// Signing helpers shared by the package's other layers (FlightManager tickets, user files),
+/// so that OpenSSL is called from one place.
+package enum FlightCrypto {
+    /// HMAC-SHA256 of `message` under `key` (32 bytes).
+    package static func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 32
+        _ = HMAC(EVP_sha256(), key, Int32(key.count), message, message.count, &out, &length)
+        return Array(out.prefix(Int(length)))
+    }
+
+    /// Whether `a` and `b` are equal, in time that depends only on their length.
+    package static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && CRYPTO_memcmp(a, b, a.count) == 0
+    }
+
+    /// `count` random bytes from OpenSSL's generator.
+    package static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        _ = RAND_bytes(&bytes, Int32(count))
+        return bytes
+    }
+
+    /// PBKDF2-HMAC-SHA256 of `password` with `salt`, `iterations` rounds, `length` bytes;
+    /// nil when OpenSSL refuses the parameters.
+    package static func pbkdf2SHA256(password: String, salt: [UInt8], iterations: Int, length: Int = 32) -> [UInt8]? {
+        guard iterations > 0, iterations <= Int(Int32.max), length > 0 else { return nil }
+        var out = [UInt8](repeating: 0, count: length)
+        let password = Array(password.utf8)
+        let ok = password.withUnsafeBufferPointer { pw in
+            pw.withMemoryRebound(to: CChar.self) { chars in
+                PKCS5_PBKDF2_HMAC(chars.baseAddress, Int32(chars.count), salt, Int32(salt.count), Int32(iterations), EVP_sha256(), Int32(length), &out)
+            }
+        }
+        return ok == 1 ? out : nil
     }
 }

@@ -282,3 +282,12 @@ func decodeSchema(_ bytes: [UInt8]) throws(FlightError) -> Schema {
         throw FlightError(.invalidArgument, "malformed schema: \(error)")
     }
 }
+
+extension Schema {
+    /// The schema as Flight and Flight SQL carry it: an encapsulated IPC schema message.
+    public var ipcEncoded: [UInt8] { encodeSchema(self) }
+
+    /// Decodes an encapsulated IPC schema message (empty bytes are the empty schema).
+    /// Throws `FlightError(.invalidArgument)` for malformed bytes.
+    public init(ipcEncoded bytes: [UInt8]) throws(FlightError) { self = try decodeSchema(bytes) }
+}

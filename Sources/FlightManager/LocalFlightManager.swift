@@ -1,0 +1,137 @@
+import ArrowCore
+import FlightRPC
+import Foundation
+import Synchronization
+
+/// The single-node manager: every partition is served by this process.
+///
+/// `.local` and `.push` partitions are kept in memory until their ticket expires (a client may
+/// read one more than once until then); `.pull` partitions live only in their signed ticket.
+/// Endpoints carry this node's location, or none when it has no public location, so clients
+/// read on the connection they already have.
+public final class LocalFlightManager: FlightManager {
+    public let node: NodeInfo
+    private let secret: [UInt8]
+    private let ticketLifetime: Int64
+    private let runners: [String: any PartitionRunner]
+    private let queries = Mutex<[[UInt8]: HeldQuery]>([:])
+
+    private struct HeldQuery {
+        var schema: Schema
+        var producers: [@Sendable (RecordBatchSink) async throws -> Void]
+        var expiry: Int64
+        var running: [UInt64: Task<Void, any Error>] = [:]
+    }
+
+    private let nextRunID = Atomic<UInt64>(0)
+
+    /// A manager for `node`, signing tickets with `secret` (32 random bytes by default; share
+    /// it between nodes that must accept each other's tickets) that stay valid for
+    /// `ticketLifetime`, running pull tasks with `runners` keyed by task kind.
+    public init(node: NodeInfo = NodeInfo(id: "local"), secret: [UInt8] = BasicAuthenticator.randomSecret(),
+                ticketLifetime: Duration = .seconds(600), runners: [String: any PartitionRunner] = [:]) {
+        self.node = node
+        self.secret = secret
+        self.ticketLifetime = max(1, ticketLifetime.components.seconds)
+        self.runners = runners
+    }
+
+    public func members() async throws -> [NodeInfo] { [node] }
+
+    /// The number of queries whose partitions are held in memory (for tests and monitoring).
+    public var heldQueryCount: Int { queries.withLock { $0.count } }
+
+    public func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> FlightInfo {
+        let now = Int64(Date().timeIntervalSince1970)
+        let expiry = now + ticketLifetime
+        let schema = query.schema
+        let partitions = try await query.partitions(over: [node])
+        let queryID = FlightCrypto.randomBytes(16)
+        var producers: [@Sendable (RecordBatchSink) async throws -> Void] = []
+        var endpoints: [FlightEndpoint] = []
+        let here = node.location.map { [$0] } ?? []
+        for partition in partitions {
+            let ticket: ManagerTicket
+            var locations = here
+            switch partition {
+            case .local(let produce), .push(_, let produce):
+                ticket = ManagerTicket(queryID: queryID, partition: UInt32(producers.count), expiry: expiry, body: .held)
+                producers.append(produce)
+            case .pull(let task, let nodes):
+                guard runners[task.kind] != nil else {
+                    throw FlightError(.internal, "no partition runner for task kind '\(task.kind)'")
+                }
+                guard task.kind.utf8.count <= Int(UInt16.max) else {
+                    throw FlightError(.invalidArgument, "partition task kind is too long")
+                }
+                ticket = ManagerTicket(queryID: queryID, partition: UInt32(endpoints.count), expiry: expiry, body: .pull(task, schema: schema))
+                let offered = nodes.compactMap(\.location)
+                if !offered.isEmpty { locations = offered }
+            }
+            endpoints.append(FlightEndpoint(ticket: Ticket(ticket.encoded(secret: secret)), locations: locations,
+                                            expirationTime: Date(timeIntervalSince1970: TimeInterval(expiry))))
+        }
+        queries.withLock { held in
+            held = held.filter { $0.value.expiry > now || !$0.value.running.isEmpty }
+            if !producers.isEmpty { held[queryID] = HeldQuery(schema: schema, producers: producers, expiry: expiry) }
+        }
+        return FlightInfo(schema: schema, descriptor: descriptor, endpoints: endpoints)
+    }
+
+    public func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
+        let decoded = try ManagerTicket(decoding: ticket.bytes, secret: secret)
+        switch decoded.body {
+        case .pull(let task, let schema):
+            guard let runner = runners[task.kind] else {
+                throw FlightError(.internal, "no partition runner for task kind '\(task.kind)'")
+            }
+            try await writer.begin(schema)
+            try await runner.run(task, into: RecordBatchSink(schema: schema) { try await writer.write($0) })
+        case .held:
+            try await streamHeld(decoded, to: writer)
+        }
+    }
+
+    private func streamHeld(_ ticket: ManagerTicket, to writer: FlightRecordBatchWriter) async throws {
+        let runID = nextRunID.add(1, ordering: .relaxed).newValue
+        let started: Task<Void, any Error>? = try queries.withLock { held throws(FlightError) in
+            guard var query = held[ticket.queryID], Int(ticket.partition) < query.producers.count else {
+                throw FlightError(.notFound, "the query of this ticket was cancelled or has expired")
+            }
+            let produce = query.producers[Int(ticket.partition)]
+            let sink = RecordBatchSink(schema: query.schema) { try await writer.write($0) }
+            let schema = query.schema
+            let task = Task {
+                try await writer.begin(schema)
+                try await produce(sink)
+            }
+            query.running[runID] = task
+            held[ticket.queryID] = query
+            return task
+        }
+        guard let started else { return }
+        defer { _ = queries.withLock { $0[ticket.queryID]?.running.removeValue(forKey: runID) } }
+        try await withTaskCancellationHandler {
+            do {
+                try await started.value
+            } catch is CancellationError {
+                throw FlightError(.cancelled, "the query was cancelled")
+            }
+        } onCancel: {
+            started.cancel()
+        }
+    }
+
+    public func cancel(_ info: FlightInfo) async -> CancelStatus {
+        var found = false
+        for endpoint in info.endpoints {
+            guard let ticket = try? ManagerTicket(decoding: endpoint.ticket.bytes, secret: secret, now: Int64.min),
+                  case .held = ticket.body else { continue }
+            if let query = queries.withLock({ $0.removeValue(forKey: ticket.queryID) }) {
+                found = true
+                for task in query.running.values { task.cancel() }
+            }
+        }
+        return found ? .cancelled : .notCancellable
+    }
+}

@@ -1,0 +1,112 @@
+import ArrowCore
+import FlightRPC
+import Foundation
+
+/// The ticket a manager issues for one partition, signed with the cluster secret.
+///
+/// Layout (big-endian): magic `SAFM`, version 1, kind (0 held, 1 pull), expiry (Unix
+/// seconds, Int64), query id (16 bytes), partition index (UInt32); for pull tickets the task's
+/// kind (UInt16 length + UTF-8), payload (UInt32 length + bytes) and the schema (UInt32 length
+/// + encapsulated IPC schema); then HMAC-SHA256 of everything before it.
+package struct ManagerTicket: Sendable, Equatable {
+    package enum Body: Sendable, Equatable {
+        /// A partition held in the planning node's memory until read or expired.
+        case held
+        /// A task any node can run.
+        case pull(PartitionTask, schema: Schema)
+    }
+
+    package var queryID: [UInt8]
+    package var partition: UInt32
+    package var expiry: Int64
+    package var body: Body
+
+    static let magic: [UInt8] = Array("SAFM".utf8)
+    static let maximumSize = 16 << 20
+
+    package init(queryID: [UInt8], partition: UInt32, expiry: Int64, body: Body) {
+        self.queryID = queryID
+        self.partition = partition
+        self.expiry = expiry
+        self.body = body
+    }
+
+    package func encoded(secret: [UInt8]) -> [UInt8] {
+        var out = Self.magic
+        out.append(1)
+        switch body {
+        case .held: out.append(0)
+        case .pull: out.append(1)
+        }
+        append(UInt64(bitPattern: expiry), to: &out)
+        out.append(contentsOf: queryID)
+        append(partition, to: &out)
+        if case .pull(let task, let schema) = body {
+            let kind = Array(task.kind.utf8)
+            append(UInt16(truncatingIfNeeded: kind.count), to: &out)
+            out.append(contentsOf: kind)
+            append(UInt32(task.payload.count), to: &out)
+            out.append(contentsOf: task.payload)
+            let schemaBytes = schema.ipcEncoded
+            append(UInt32(schemaBytes.count), to: &out)
+            out.append(contentsOf: schemaBytes)
+        }
+        out.append(contentsOf: FlightCrypto.hmacSHA256(key: secret, out))
+        return out
+    }
+
+    /// Decodes and checks a ticket. Throws `FlightError(.notFound)` for a ticket that is not
+    /// ours, was tampered with, or has expired.
+    package init(decoding bytes: [UInt8], secret: [UInt8], now: Int64 = Int64(Date().timeIntervalSince1970)) throws(FlightError) {
+        let unknown = FlightError(.notFound, "unknown or malformed ticket")
+        guard bytes.count >= 4 + 1 + 1 + 8 + 16 + 4 + 32, bytes.count <= Self.maximumSize,
+              Array(bytes.prefix(4)) == Self.magic, bytes[4] == 1 else { throw unknown }
+        let signed = Array(bytes.dropLast(32))
+        guard FlightCrypto.constantTimeEqual(FlightCrypto.hmacSHA256(key: secret, signed), Array(bytes.suffix(32))) else {
+            throw unknown
+        }
+        var reader = ByteReader(bytes: signed, position: 6)
+        guard let expiryBits = reader.uint64(), let id = reader.bytes(16), let partition = reader.uint32() else { throw unknown }
+        expiry = Int64(bitPattern: expiryBits)
+        guard expiry > now else { throw FlightError(.notFound, "the ticket has expired") }
+        queryID = id
+        self.partition = partition
+        switch signed[5] {
+        case 0:
+            body = .held
+        case 1:
+            guard let kindLength = reader.uint16(), let kind = reader.bytes(Int(kindLength)),
+                  let payloadLength = reader.uint32(), let payload = reader.bytes(Int(payloadLength)),
+                  let schemaLength = reader.uint32(), let schemaBytes = reader.bytes(Int(schemaLength)) else { throw unknown }
+            let schema = try Schema(ipcEncoded: schemaBytes)
+            body = .pull(PartitionTask(kind: String(decoding: kind, as: UTF8.self), payload: payload), schema: schema)
+        default:
+            throw unknown
+        }
+        guard reader.position == signed.count else { throw unknown }
+    }
+}
+
+private func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
+    withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
+}
+
+private struct ByteReader {
+    let bytes: [UInt8]
+    var position: Int
+
+    mutating func bytes(_ count: Int) -> [UInt8]? {
+        guard count >= 0, count <= bytes.count - position else { return nil }
+        defer { position += count }
+        return Array(bytes[position..<position + count])
+    }
+
+    mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
+        guard let raw = bytes(MemoryLayout<T>.size) else { return nil }
+        return raw.reduce(T(0)) { $0 << 8 | T($1) }
+    }
+
+    mutating func uint16() -> UInt16? { integer(UInt16.self) }
+    mutating func uint32() -> UInt32? { integer(UInt32.self) }
+    mutating func uint64() -> UInt64? { integer(UInt64.self) }
+}

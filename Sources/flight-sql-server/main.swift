@@ -1,0 +1,1 @@
+print("flight-sql-server: not yet built")
