@@ -174,3 +174,32 @@ def start_flight_bench(flight_bench_bin, tmp_path_factory):
 def run_cli(args, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """Runs our `flight` CLI (args[0]) and returns the finished process, whatever its exit status."""
     return subprocess.run([str(a) for a in args], capture_output=True, timeout=timeout)
+
+
+# --- Flight SQL: flight-sql-server as a subprocess ---------------------------------------------
+
+@pytest.fixture(scope="session")
+def flight_sql_server_bin() -> str:
+    """Path of our `flight-sql-server` (the gateway)."""
+    return _executable("FLIGHT_SQL_SERVER", "flight-sql-server")
+
+
+@pytest.fixture
+def start_sql_server(flight_sql_server_bin, tmp_path_factory):
+    """Starts `flight-sql-server --host 127.0.0.1 --port 0 [args]`; every server started is
+    stopped with SIGTERM at the end of the test and must exit 0."""
+    started: list[ServerProcess] = []
+
+    def start(*args) -> ServerProcess:
+        log = tmp_path_factory.mktemp("log") / "flight-sql-server.log"
+        server = ServerProcess([flight_sql_server_bin, "--host", "127.0.0.1", "--port", "0", "--log-level", "debug", *args], log)
+        started.append(server)
+        return server
+
+    yield start
+    failures = []
+    for server in started:
+        status = server.stop()
+        if status != 0:
+            failures.append(f"exit status {status}; log:\n{server.log()}")
+    assert not failures, "flight-sql-server did not shut down cleanly: " + "\n".join(failures)

@@ -217,7 +217,10 @@ struct FlightDispatcher: Sendable {
     private func basicHandshake(_ call: GRPCServerCall, _ authenticator: BasicAuthenticator) async throws {
         let header = call.metadata.first { $0.name == "authorization" }?.value ?? ""
         var credentials: (String, String)?
-        if header.hasPrefix("Basic "), let decoded = Data(base64Encoded: String(header.dropFirst(6))) {
+        // The Go client (ADBC) leaves out the base64 padding.
+        var encoded = String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)
+        while encoded.count % 4 != 0 { encoded += "=" }
+        if header.hasPrefix("Basic "), let decoded = Data(base64Encoded: encoded) {
             let text = String(decoding: decoded, as: UTF8.self)
             if let colon = text.firstIndex(of: ":") {
                 credentials = (String(text[..<colon]), String(text[text.index(after: colon)...]))

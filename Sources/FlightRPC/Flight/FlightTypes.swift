@@ -291,3 +291,20 @@ extension Schema {
     /// Throws `FlightError(.invalidArgument)` for malformed bytes.
     public init(ipcEncoded bytes: [UInt8]) throws(FlightError) { self = try decodeSchema(bytes) }
 }
+
+extension FlightInfo {
+    /// Decodes a serialised `FlightInfo` message (as Flight SQL's CancelQuery carries one).
+    /// Throws `FlightError(.invalidArgument)` for malformed bytes.
+    public init(serializedBytes bytes: [UInt8]) throws(FlightError) {
+        let proto: Arrow_Flight_Protocol_FlightInfo
+        do {
+            proto = try Arrow_Flight_Protocol_FlightInfo(serializedBytes: bytes)
+        } catch {
+            throw FlightError(.invalidArgument, "malformed FlightInfo")
+        }
+        try self.init(proto)
+    }
+
+    /// The serialised `FlightInfo` message.
+    public func serializedBytes() -> [UInt8] { (try? proto.serializedBytes()) ?? [] }
+}

@@ -1370,6 +1370,86 @@ public nonisolated enum Arrow_Flight_Protocol_Sql_XdbcDatetimeSubcode: SwiftProt
 
 }
 
+public nonisolated enum Arrow_Flight_Protocol_Sql_Nullable: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case nullabilityNoNulls // = 0
+  case nullabilityNullable // = 1
+  case nullabilityUnknown // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .nullabilityNoNulls
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .nullabilityNoNulls
+    case 1: self = .nullabilityNullable
+    case 2: self = .nullabilityUnknown
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .nullabilityNoNulls: return 0
+    case .nullabilityNullable: return 1
+    case .nullabilityUnknown: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Arrow_Flight_Protocol_Sql_Nullable] = [
+    .nullabilityNoNulls,
+    .nullabilityNullable,
+    .nullabilityUnknown,
+  ]
+
+}
+
+public nonisolated enum Arrow_Flight_Protocol_Sql_Searchable: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case none // = 0
+  case char // = 1
+  case basic // = 2
+  case full // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .none
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .none
+    case 1: self = .char
+    case 2: self = .basic
+    case 3: self = .full
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .none: return 0
+    case .char: return 1
+    case .basic: return 2
+    case .full: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Arrow_Flight_Protocol_Sql_Searchable] = [
+    .none,
+    .char,
+    .basic,
+    .full,
+  ]
+
+}
+
 public nonisolated enum Arrow_Flight_Protocol_Sql_UpdateDeleteRules: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case cascade // = 0
@@ -1778,9 +1858,20 @@ public nonisolated struct Arrow_Flight_Protocol_Sql_ActionCreatePreparedStatemen
 
   public var parameterSchema: Data = Data()
 
+  public var isUpdate: Bool {
+    get {_isUpdate ?? false}
+    set {_isUpdate = newValue}
+  }
+  /// Returns true if `isUpdate` has been explicitly set.
+  public var hasIsUpdate: Bool {self._isUpdate != nil}
+  /// Clears the value of `isUpdate`. Subsequent reads from it will return its default value.
+  public mutating func clearIsUpdate() {self._isUpdate = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _isUpdate: Bool? = nil
 }
 
 public nonisolated struct Arrow_Flight_Protocol_Sql_ActionClosePreparedStatementRequest: Sendable {
@@ -2245,6 +2336,8 @@ public nonisolated struct Arrow_Flight_Protocol_Sql_DoPutPreparedStatementResult
 }
 
 /// Deprecated by the standard CancelFlightInfo action; still served for older clients.
+///
+/// NOTE: This message was marked as deprecated in the .proto file.
 public nonisolated struct Arrow_Flight_Protocol_Sql_ActionCancelQueryRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2257,6 +2350,7 @@ public nonisolated struct Arrow_Flight_Protocol_Sql_ActionCancelQueryRequest: Se
   public init() {}
 }
 
+/// NOTE: This message was marked as deprecated in the .proto file.
 public nonisolated struct Arrow_Flight_Protocol_Sql_ActionCancelQueryResult: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2436,6 +2530,14 @@ nonisolated extension Arrow_Flight_Protocol_Sql_XdbcDataType: SwiftProtobuf._Pro
 
 nonisolated extension Arrow_Flight_Protocol_Sql_XdbcDatetimeSubcode: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0XDBC_SUBCODE_UNKNOWN\0\u{9}XDBC_SUBCODE_YEAR\0\u{1}XDBC_SUBCODE_DATE\0\u{9}XDBC_SUBCODE_TIME\0\u{1}XDBC_SUBCODE_MONTH\0\u{9}XDBC_SUBCODE_TIMESTAMP\0\u{1}XDBC_SUBCODE_DAY\0\u{9}XDBC_SUBCODE_TIME_WITH_TIMEZONE\0\u{1}XDBC_SUBCODE_HOUR\0\u{9}XDBC_SUBCODE_TIMESTAMP_WITH_TIMEZONE\0\u{1}XDBC_SUBCODE_MINUTE\0\u{1}XDBC_SUBCODE_SECOND\0\u{1}XDBC_SUBCODE_YEAR_TO_MONTH\0\u{1}XDBC_SUBCODE_DAY_TO_HOUR\0\u{1}XDBC_SUBCODE_DAY_TO_MINUTE\0\u{1}XDBC_SUBCODE_DAY_TO_SECOND\0\u{1}XDBC_SUBCODE_HOUR_TO_MINUTE\0\u{1}XDBC_SUBCODE_HOUR_TO_SECOND\0\u{1}XDBC_SUBCODE_MINUTE_TO_SECOND\0\u{2}X\u{1}XDBC_SUBCODE_INTERVAL_YEAR\0\u{1}XDBC_SUBCODE_INTERVAL_MONTH\0\u{1}XDBC_SUBCODE_INTERVAL_DAY\0\u{1}XDBC_SUBCODE_INTERVAL_HOUR\0\u{1}XDBC_SUBCODE_INTERVAL_MINUTE\0\u{1}XDBC_SUBCODE_INTERVAL_SECOND\0\u{1}XDBC_SUBCODE_INTERVAL_YEAR_TO_MONTH\0\u{1}XDBC_SUBCODE_INTERVAL_DAY_TO_HOUR\0\u{1}XDBC_SUBCODE_INTERVAL_DAY_TO_MINUTE\0\u{1}XDBC_SUBCODE_INTERVAL_DAY_TO_SECOND\0\u{1}XDBC_SUBCODE_INTERVAL_HOUR_TO_MINUTE\0\u{1}XDBC_SUBCODE_INTERVAL_HOUR_TO_SECOND\0\u{1}XDBC_SUBCODE_INTERVAL_MINUTE_TO_SECOND\0")
+}
+
+nonisolated extension Arrow_Flight_Protocol_Sql_Nullable: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NULLABILITY_NO_NULLS\0\u{1}NULLABILITY_NULLABLE\0\u{1}NULLABILITY_UNKNOWN\0")
+}
+
+nonisolated extension Arrow_Flight_Protocol_Sql_Searchable: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SEARCHABLE_NONE\0\u{1}SEARCHABLE_CHAR\0\u{1}SEARCHABLE_BASIC\0\u{1}SEARCHABLE_FULL\0")
 }
 
 nonisolated extension Arrow_Flight_Protocol_Sql_UpdateDeleteRules: SwiftProtobuf._ProtoNameProviding {
@@ -2943,7 +3045,7 @@ nonisolated extension Arrow_Flight_Protocol_Sql_ActionCreatePreparedSubstraitPla
 
 nonisolated extension Arrow_Flight_Protocol_Sql_ActionCreatePreparedStatementResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ActionCreatePreparedStatementResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}prepared_statement_handle\0\u{3}dataset_schema\0\u{3}parameter_schema\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}prepared_statement_handle\0\u{3}dataset_schema\0\u{3}parameter_schema\0\u{3}is_update\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2954,12 +3056,17 @@ nonisolated extension Arrow_Flight_Protocol_Sql_ActionCreatePreparedStatementRes
       case 1: try { try decoder.decodeSingularBytesField(value: &self.preparedStatementHandle) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.datasetSchema) }()
       case 3: try { try decoder.decodeSingularBytesField(value: &self.parameterSchema) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self._isUpdate) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.preparedStatementHandle.isEmpty {
       try visitor.visitSingularBytesField(value: self.preparedStatementHandle, fieldNumber: 1)
     }
@@ -2969,6 +3076,9 @@ nonisolated extension Arrow_Flight_Protocol_Sql_ActionCreatePreparedStatementRes
     if !self.parameterSchema.isEmpty {
       try visitor.visitSingularBytesField(value: self.parameterSchema, fieldNumber: 3)
     }
+    try { if let v = self._isUpdate {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2976,6 +3086,7 @@ nonisolated extension Arrow_Flight_Protocol_Sql_ActionCreatePreparedStatementRes
     if lhs.preparedStatementHandle != rhs.preparedStatementHandle {return false}
     if lhs.datasetSchema != rhs.datasetSchema {return false}
     if lhs.parameterSchema != rhs.parameterSchema {return false}
+    if lhs._isUpdate != rhs._isUpdate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,162 @@
+import Dispatch
+import FlightRPC
+import Synchronization
+
+/// Runs blocking SQLite calls off Swift's cooperative threads, so that a long query never
+/// holds up other calls; a cancelled task interrupts the connection's running statement.
+enum SQLiteWork {
+    private static let queue = DispatchQueue(label: "swift-arrow-flight.sqlite", attributes: .concurrent)
+
+    static func run<T: Sendable>(on connection: SQLiteConnection, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withTaskCancellationHandler {
+            try Task.checkCancellation()
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                queue.async { continuation.resume(with: Result { try work() }) }
+            }
+        } onCancel: {
+            connection.interrupt()
+        }
+    }
+}
+
+/// A lock that suspends instead of blocking: one task at a time uses a connection.
+final class AsyncLock: Sendable {
+    private let state = Mutex<(locked: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func lock() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let acquired = state.withLock { state -> Bool in
+                if state.locked {
+                    state.waiters.append(continuation)
+                    return false
+                }
+                state.locked = true
+                return true
+            }
+            if acquired { continuation.resume() }
+        }
+    }
+
+    func unlock() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.locked = false
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+
+    func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await lock()
+        defer { unlock() }
+        return try await body()
+    }
+}
+
+/// Connections to one database file, reused between calls. At most `maximum` are open; a
+/// caller beyond that waits for one to be released.
+final class SQLiteConnectionPool: Sendable {
+    let path: String
+    let readOnly: Bool
+    private let maximum: Int
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var idle: [SQLiteConnection] = []
+        var open = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var closed = false
+    }
+
+    init(path: String, readOnly: Bool, maximum: Int) {
+        self.path = path
+        self.readOnly = readOnly
+        self.maximum = max(1, maximum)
+    }
+
+    /// A connection for the caller alone until it calls `release`.
+    func acquire() async throws -> SQLiteConnection {
+        while true {
+            enum Step { case reuse(SQLiteConnection), open, wait, closed }
+            let step = state.withLock { state -> Step in
+                if state.closed { return .closed }
+                if let connection = state.idle.popLast() { return .reuse(connection) }
+                if state.open < maximum {
+                    state.open += 1
+                    return .open
+                }
+                return .wait
+            }
+            switch step {
+            case .reuse(let connection):
+                return connection
+            case .open:
+                do {
+                    return try await Task.detached { [path, readOnly] in
+                        try SQLiteConnection(path: path, readOnly: readOnly, create: !readOnly)
+                    }.value
+                } catch {
+                    dropped()
+                    throw FlightError(.unavailable, "cannot open database \(path): \(error)")
+                }
+            case .wait:
+                try Task.checkCancellation()
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if !state.idle.isEmpty || state.open < maximum || state.closed { return true }
+                        state.waiters.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            case .closed:
+                throw FlightError(.unavailable, "the database is closed")
+            }
+        }
+    }
+
+    /// Returns a connection. One left inside a transaction is rolled back first; one that
+    /// cannot be is closed.
+    func release(_ connection: SQLiteConnection) {
+        if !connection.isAutocommit {
+            do {
+                try connection.execute("ROLLBACK")
+            } catch {
+                connection.close()
+                dropped()
+                return
+            }
+        }
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.closed {
+                return nil
+            }
+            state.idle.append(connection)
+            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+        }
+        if state.withLock({ $0.closed }) { connection.close() }
+        waiter?.resume()
+    }
+
+    /// Forgets a connection that was closed instead of released.
+    func dropped() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.open -= 1
+            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+        }
+        waiter?.resume()
+    }
+
+    /// Closes idle connections; connections in use close when released.
+    func close() {
+        let (idle, waiters) = state.withLock { state in
+            state.closed = true
+            defer { state.idle = []; state.waiters = [] }
+            return (state.idle, state.waiters)
+        }
+        for connection in idle { connection.close() }
+        for waiter in waiters { waiter.resume() }
+    }
+}

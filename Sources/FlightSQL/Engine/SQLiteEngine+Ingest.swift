@@ -1,0 +1,90 @@
+import ArrowCore
+import FlightRPC
+import Foundation
+
+extension SQLiteEngine {
+    /// Bulk ingest: the table is created, appended to or replaced as the command's options
+    /// say, and every uploaded batch is written, all in one transaction (a savepoint inside
+    /// the client's transaction): on any error nothing of the upload remains.
+    public func doPutStatementIngest(_ command: CommandStatementIngest, data: FlightRecordBatchReader, context: FlightCallContext) async throws -> Int64 {
+        guard !readOnly else { throw FlightError(.permissionDenied, "the server is read-only") }
+        guard !command.hasCatalog || command.catalog.isEmpty else {
+            throw FlightError(.invalidArgument, "SQLite has no catalogs; leave the ingest catalog unset")
+        }
+        guard !command.table.isEmpty else { throw FlightError(.invalidArgument, "ingest needs a table name") }
+        let database: String? = command.temporary ? "temp" : (command.hasSchema && !command.schema.isEmpty ? command.schema : nil)
+        if command.temporary, command.hasSchema, !command.schema.isEmpty, command.schema != "temp" {
+            throw FlightError(.invalidArgument, "a temporary table lives in schema 'temp', not '\(command.schema)'")
+        }
+        guard let schema = try await data.schema() else {
+            throw FlightError(.invalidArgument, "ingest stream has no schema")
+        }
+        let options = command.tableDefinitionOptions
+        let transaction = command.hasTransactionID ? command.transactionID : nil
+        return try await withConnection(transaction: transaction) { connection in
+            try await SQLiteWork.run(on: connection) {
+                try connection.execute("SAVEPOINT flight_sql_ingest")
+            }
+            do {
+                let insert = try await SQLiteWork.run(on: connection) {
+                    try Self.prepareIngestTable(command.table, database: database, schema: schema, temporary: command.temporary,
+                                                options: options, on: connection)
+                }
+                var rows: Int64 = 0
+                while let batch = try await data.next() {
+                    guard batch.schema.fields.map(\.type) == schema.fields.map(\.type) else {
+                        throw FlightError(.invalidArgument, "an ingest batch's schema differs from the stream's")
+                    }
+                    rows += try await SQLiteWork.run(on: connection) { try SQLiteIngest.insert(batch, using: insert) }
+                }
+                try await SQLiteWork.run(on: connection) { try connection.execute("RELEASE flight_sql_ingest") }
+                return rows
+            } catch {
+                try? await SQLiteWork.run(on: connection) {
+                    try connection.execute("ROLLBACK TO flight_sql_ingest")
+                    try connection.execute("RELEASE flight_sql_ingest")
+                }
+                throw error
+            }
+        }
+    }
+
+    /// Applies the table definition options and returns the INSERT statement for the batches.
+    static func prepareIngestTable(_ table: String, database: String?, schema: Schema, temporary: Bool,
+                                   options: CommandStatementIngest.TableDefinitionOptions,
+                                   on connection: SQLiteConnection) throws -> SQLiteStatement {
+        let exists = try tableExists(table, database: database, on: connection)
+        let create = try SQLiteIngest.createTableSQL(table: table, schema: schema, temporary: temporary,
+                                                     schemaName: temporary ? nil : database)
+        if exists {
+            switch options.ifExists {
+            case .append:
+                break
+            case .replace:
+                try connection.execute("DROP TABLE \(SQLiteIngest.qualifiedName(table, schemaName: database))")
+                try connection.execute(create)
+            case .fail, .unspecified, .UNRECOGNIZED:
+                throw FlightError(.alreadyExists, "table '\(table)' already exists")
+            }
+        } else {
+            switch options.ifNotExist {
+            case .create:
+                try connection.execute(create)
+            case .fail, .unspecified, .UNRECOGNIZED:
+                throw FlightError(.notFound, "table '\(table)' does not exist")
+            }
+        }
+        let insert = try connection.prepare(SQLiteIngest.insertSQL(table: table, schemaName: database, columnCount: schema.fields.count))
+        guard insert.parameterCount == schema.fields.count else {
+            throw FlightError(.invalidArgument, "table '\(table)' does not take \(schema.fields.count) columns")
+        }
+        return insert
+    }
+
+    static func tableExists(_ table: String, database: String?, on connection: SQLiteConnection) throws -> Bool {
+        let master = "\(SQLiteIngest.quote(database ?? "main")).sqlite_schema"
+        let statement = try connection.prepare("SELECT 1 FROM \(master) WHERE type = 'table' AND name = ?1")
+        try statement.bindText(table, at: 0)
+        return try statement.step()
+    }
+}

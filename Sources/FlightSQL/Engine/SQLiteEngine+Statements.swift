@@ -1,0 +1,309 @@
+import ArrowCore
+import FlightManager
+import FlightRPC
+import Foundation
+
+/// A query over the engine's database: always one partition, produced on this node, since the
+/// database file is here.
+struct SQLiteQuery: DistributedQuery {
+    let schema: Schema
+    let produce: @Sendable (RecordBatchSink) async throws -> Void
+
+    func partitions(over members: [NodeInfo]) async throws -> [QueryPartition] { [.local(produce)] }
+}
+
+/// What running a statement at planning time gave.
+enum PlannedStatement: Sendable {
+    /// A statement without result columns ran: the rows it changed.
+    case changed(Int64)
+    /// The whole result is already here: a small query, or DML with RETURNING.
+    case complete(Schema, [RecordBatch], changed: Int64)
+    /// A query to stream when the client reads it, with this schema.
+    case query(Schema)
+}
+
+/// A `SQLiteBatchReader` shared between the calls that advance it, one at a time.
+final class ReaderBox: @unchecked Sendable {
+    var reader: SQLiteBatchReader
+    init(_ reader: SQLiteBatchReader) { self.reader = reader }
+    func next() throws -> RecordBatch? { try reader.next() }
+}
+
+extension SQLiteEngine {
+    /// The rows to execute a statement with: one per parameter row, or one without parameters.
+    static func executions(_ statement: SQLiteStatement, _ parameters: [RecordBatch]) -> [(batch: RecordBatch, row: Int)?] {
+        guard statement.parameterCount > 0 else { return [nil] }
+        var rows: [(batch: RecordBatch, row: Int)?] = []
+        for batch in parameters {
+            for row in 0..<batch.length { rows.append((batch, row)) }
+        }
+        return rows.isEmpty ? [nil] : rows
+    }
+
+    /// Prepares `sql`, runs it now if it writes (or fully, if its result is small), and
+    /// otherwise says with what schema its result will stream.
+    func plan(sql: String, parameters: [RecordBatch], transaction: Data?) async throws -> PlannedStatement {
+        let readOnly = readOnly
+        return try await withConnection(transaction: transaction) { connection in
+            try await SQLiteWork.run(on: connection) {
+                let statement = try connection.prepare(sql)
+                let executions = Self.executions(statement, parameters)
+                if statement.columnCount > 0 && statement.isReadOnly && executions.count == 1 {
+                    if let first = executions[0] { try SQLiteBinding.bind(first.batch, row: first.row, to: statement) }
+                    return try SQLiteSample.run(statement)
+                }
+                if readOnly && !statement.isReadOnly {
+                    throw FlightError(.permissionDenied, "the server is read-only")
+                }
+                return try Self.execute(statement, executions, on: connection)
+            }
+        }
+    }
+
+    /// Runs a statement once per execution, atomically when there are several, collecting
+    /// any result rows (RETURNING, or a query run once per parameter row).
+    static func execute(_ statement: SQLiteStatement, _ executions: [(batch: RecordBatch, row: Int)?],
+                        on connection: SQLiteConnection) throws -> PlannedStatement {
+        let atomic = executions.count > 1
+        if atomic { try connection.execute("SAVEPOINT flight_sql_execute") }
+        do {
+            let before = connection.totalChanges
+            var batches: [RecordBatch] = []
+            let schema = statement.columnCount > 0 ? SQLiteTypeMapping.resultSchema(declaredBy: statement) : nil
+            for execution in executions {
+                statement.reset()
+                statement.clearBindings()
+                if let execution { try SQLiteBinding.bind(execution.batch, row: execution.row, to: statement) }
+                if let schema {
+                    var reader = SQLiteBatchReader(statement: schema.isEmpty ? statement : statement, schema: schema)
+                    while let batch = try reader.next() { batches.append(batch) }
+                } else {
+                    while try statement.step() {}
+                }
+            }
+            if atomic { try connection.execute("RELEASE flight_sql_execute") }
+            let changed = connection.totalChanges - before
+            if let schema { return .complete(schema, batches, changed: changed) }
+            return .changed(changed)
+        } catch {
+            if atomic {
+                try? connection.execute("ROLLBACK TO flight_sql_execute")
+                try? connection.execute("RELEASE flight_sql_execute")
+            }
+            throw error
+        }
+    }
+
+    /// Streams the result of `sql` (run once per parameter row) to `sink`, preparing the next
+    /// batch while the last one is being sent.
+    func stream(sql: String, parameters: [RecordBatch], transaction: Data?, into sink: RecordBatchSink) async throws {
+        try await withConnection(transaction: transaction) { connection in
+            let statement = try await SQLiteWork.run(on: connection) { try connection.prepare(sql) }
+            for execution in Self.executions(statement, parameters) {
+                let box = try await SQLiteWork.run(on: connection) {
+                    statement.reset()
+                    statement.clearBindings()
+                    if let execution { try SQLiteBinding.bind(execution.batch, row: execution.row, to: statement) }
+                    return ReaderBox(SQLiteBatchReader(statement: statement, schema: sink.schema))
+                }
+                var next = try await SQLiteWork.run(on: connection) { try box.next() }
+                while let batch = next {
+                    async let following = SQLiteWork.run(on: connection) { try box.next() }
+                    try await sink.write(batch)
+                    next = try await following
+                }
+            }
+        }
+    }
+
+    /// The FlightInfo of a statement: planned here, published through the manager.
+    func flightInfo(sql: String, parameters: [RecordBatch], transaction: Data?, descriptor: FlightDescriptor) async throws -> FlightInfo {
+        let info: FlightInfo
+        switch try await plan(sql: sql, parameters: parameters, transaction: transaction) {
+        case .changed(let count):
+            return FlightInfo(schema: Schema([]), descriptor: descriptor, endpoints: [], totalRecords: count)
+        case .complete(let schema, let batches, let changed):
+            var complete = try await manager.distribute(SQLiteQuery(schema: schema) { sink in
+                for batch in batches { try await sink.write(batch) }
+            }, for: descriptor)
+            complete.totalRecords = schema.fields.isEmpty ? changed : Int64(batches.reduce(0) { $0 + $1.length })
+            info = complete
+        case .query(let schema):
+            info = try await manager.distribute(SQLiteQuery(schema: schema) { [self] sink in
+                try await stream(sql: sql, parameters: parameters, transaction: transaction, into: sink)
+            }, for: descriptor)
+        }
+        return Self.wrapTickets(info)
+    }
+
+    /// Flight SQL clients redeem a statement's tickets as `TicketStatementQuery`: the
+    /// manager's ticket travels inside as the statement handle.
+    static func wrapTickets(_ info: FlightInfo) -> FlightInfo {
+        var wrapped = info
+        wrapped.endpoints = info.endpoints.map { endpoint in
+            var ticket = TicketStatementQuery()
+            ticket.statementHandle = Data(endpoint.ticket.bytes)
+            var copy = endpoint
+            copy.ticket = Ticket(FlightSQLAny.pack(ticket))
+            return copy
+        }
+        return wrapped
+    }
+
+    static func unwrapTickets(_ info: FlightInfo) -> FlightInfo {
+        var unwrapped = info
+        unwrapped.endpoints = info.endpoints.map { endpoint in
+            var copy = endpoint
+            if let any = try? FlightSQLAny.decode(endpoint.ticket.bytes),
+               let ticket = try? FlightSQLAny.unpack(any, as: TicketStatementQuery.self) {
+                copy.ticket = Ticket([UInt8](ticket.statementHandle))
+            }
+            return copy
+        }
+        return unwrapped
+    }
+
+    // MARK: FlightSQLService: statements
+
+    public func flightInfoStatement(_ command: CommandStatementQuery, descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
+        try await flightInfo(sql: command.query, parameters: [],
+                             transaction: command.hasTransactionID ? command.transactionID : nil, descriptor: descriptor)
+    }
+
+    public func schemaStatement(_ command: CommandStatementQuery, context: FlightCallContext) async throws -> Schema {
+        try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { connection in
+            try await SQLiteWork.run(on: connection) {
+                let statement = try connection.prepare(command.query)
+                return statement.columnCount == 0 ? Schema([]) : SQLiteTypeMapping.resultSchema(declaredBy: statement)
+            }
+        }
+    }
+
+    public func doGetStatement(_ ticket: TicketStatementQuery, writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
+        do {
+            try await manager.stream(Ticket([UInt8](ticket.statementHandle)), to: writer, context: context)
+        } catch {
+            throw Self.status(error)
+        }
+    }
+
+    public func doPutStatementUpdate(_ command: CommandStatementUpdate, context: FlightCallContext) async throws -> Int64 {
+        let readOnly = readOnly
+        return try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { connection in
+            try await SQLiteWork.run(on: connection) {
+                // A script of several statements is allowed here (executescript sends one).
+                let before = connection.totalChanges
+                if readOnly {
+                    for statement in try connection.prepareAll(command.query) where !statement.isReadOnly {
+                        throw FlightError(.permissionDenied, "the server is read-only")
+                    }
+                }
+                try connection.execute(command.query)
+                return connection.totalChanges - before
+            }
+        }
+    }
+
+    public func cancelFlightInfo(_ info: FlightInfo, context: FlightCallContext) async throws -> CancelStatus {
+        await manager.cancel(Self.unwrapTickets(info))
+    }
+
+    // MARK: Prepared statements
+
+    public func createPreparedStatement(_ request: ActionCreatePreparedStatementRequest, context: FlightCallContext) async throws -> ActionCreatePreparedStatementResult {
+        let transaction = request.hasTransactionID ? request.transactionID : nil
+        let statement = try await withConnection(transaction: transaction) { connection in
+            try await SQLiteWork.run(on: connection) {
+                let statement = try connection.prepare(request.query)
+                let isQuery = statement.columnCount > 0 && statement.isReadOnly
+                let parameters = Schema((0..<statement.parameterCount).map { index in
+                    Field(statement.parameterName(index) ?? "$\(index + 1)", SQLiteBinding.parameterType)
+                })
+                let dataset = statement.columnCount == 0 ? Schema([]) : SQLiteTypeMapping.resultSchema(declaredBy: statement)
+                return PreparedStatement(sql: request.query, transaction: transaction, datasetSchema: dataset,
+                                         parameterSchema: parameters, isQuery: isQuery)
+            }
+        }
+        let handle = Self.newHandle()
+        try prepared.withLock { table throws(FlightError) in
+            guard table.count < maximumPreparedStatements else {
+                throw FlightError(.resourceExhausted, "too many open prepared statements; close some")
+            }
+            table[handle] = statement
+        }
+        var result = ActionCreatePreparedStatementResult()
+        result.preparedStatementHandle = handle
+        result.datasetSchema = Data(statement.datasetSchema.ipcEncoded)
+        result.parameterSchema = Data(statement.parameterSchema.ipcEncoded)
+        result.isUpdate = !statement.isQuery
+        return result
+    }
+
+    public func closePreparedStatement(_ request: ActionClosePreparedStatementRequest, context: FlightCallContext) async throws {
+        guard prepared.withLock({ $0.removeValue(forKey: request.preparedStatementHandle) }) != nil else {
+            throw FlightError(.notFound, "unknown prepared statement handle")
+        }
+    }
+
+    func preparedStatement(_ handle: Data) throws(FlightError) -> PreparedStatement {
+        guard let statement = prepared.withLock({ $0[handle] }) else {
+            throw FlightError(.notFound, "unknown prepared statement handle (it may have been closed)")
+        }
+        return statement
+    }
+
+    /// Reads a parameter upload, bounded so that a client cannot fill the server's memory.
+    func readParameters(_ reader: FlightRecordBatchReader) async throws -> [RecordBatch] {
+        var batches: [RecordBatch] = []
+        var rows = 0
+        while let batch = try await reader.next() {
+            rows += batch.length
+            guard rows <= maximumParameterRows else {
+                throw FlightError(.resourceExhausted, "more than \(maximumParameterRows) parameter rows")
+            }
+            if batch.length > 0 { batches.append(batch) }
+        }
+        return batches
+    }
+
+    public func doPutPreparedStatementQuery(_ command: CommandPreparedStatementQuery, parameters: FlightRecordBatchReader,
+                                            context: FlightCallContext) async throws -> DoPutPreparedStatementResult {
+        let handle = command.preparedStatementHandle
+        _ = try preparedStatement(handle)
+        let batches = try await readParameters(parameters)
+        try prepared.withLock { table throws(FlightError) in
+            guard table[handle] != nil else { throw FlightError(.notFound, "the prepared statement was closed") }
+            table[handle]?.parameters = batches
+        }
+        var result = DoPutPreparedStatementResult()
+        result.preparedStatementHandle = handle
+        return result
+    }
+
+    public func flightInfoPreparedStatement(_ command: CommandPreparedStatementQuery, descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
+        let statement = try preparedStatement(command.preparedStatementHandle)
+        return try await flightInfo(sql: statement.sql, parameters: statement.parameters, transaction: statement.transaction, descriptor: descriptor)
+    }
+
+    public func schemaPreparedStatement(_ command: CommandPreparedStatementQuery, context: FlightCallContext) async throws -> Schema {
+        try preparedStatement(command.preparedStatementHandle).datasetSchema
+    }
+
+    public func doPutPreparedStatementUpdate(_ command: CommandPreparedStatementUpdate, parameters: FlightRecordBatchReader,
+                                             context: FlightCallContext) async throws -> Int64 {
+        let statement = try preparedStatement(command.preparedStatementHandle)
+        let batches = try await readParameters(parameters)
+        let readOnly = readOnly
+        let planned = try await withConnection(transaction: statement.transaction) { connection in
+            try await SQLiteWork.run(on: connection) {
+                let prepared = try connection.prepare(statement.sql)
+                if readOnly && !prepared.isReadOnly { throw FlightError(.permissionDenied, "the server is read-only") }
+                return try Self.execute(prepared, Self.executions(prepared, batches.isEmpty ? statement.parameters : batches), on: connection)
+            }
+        }
+        switch planned {
+        case .changed(let count), .complete(_, _, let count): return count
+        case .query: return -1
+        }
+    }
+}

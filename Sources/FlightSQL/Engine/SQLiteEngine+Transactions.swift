@@ -1,0 +1,101 @@
+import FlightRPC
+import Foundation
+
+extension SQLiteEngine {
+    public func beginTransaction(_ request: ActionBeginTransactionRequest, context: FlightCallContext) async throws -> ActionBeginTransactionResult {
+        let connection = try await pool.acquire()
+        do {
+            try await SQLiteWork.run(on: connection) { try connection.execute("BEGIN") }
+        } catch {
+            pool.release(connection)
+            throw Self.status(error)
+        }
+        let id = Self.newHandle()
+        transactions.withLock { $0[id] = SQLiteTransaction(connection: connection) }
+        logger.debug("transaction begun", metadata: ["peer": "\(context.peer)"])
+        var result = ActionBeginTransactionResult()
+        result.transactionID = id
+        return result
+    }
+
+    public func endTransaction(_ request: ActionEndTransactionRequest, context: FlightCallContext) async throws {
+        let sql: String
+        switch request.action {
+        case .commit: sql = "COMMIT"
+        case .rollback: sql = "ROLLBACK"
+        case .unspecified, .UNRECOGNIZED: throw FlightError(.invalidArgument, "EndTransaction needs commit or rollback")
+        }
+        guard let transaction = transactions.withLock({ $0[request.transactionID] }) else {
+            throw FlightError(.notFound, "unknown transaction (it may have ended)")
+        }
+        try await transaction.lock.withLock {
+            do {
+                try await SQLiteWork.run(on: transaction.connection) {
+                    // A statement that failed may already have rolled SQLite's transaction back.
+                    if !transaction.connection.isAutocommit { try transaction.connection.execute(sql) }
+                }
+            } catch {
+                // A failed COMMIT (a busy database) leaves the transaction open for a retry or a rollback.
+                throw Self.status(error)
+            }
+        }
+        guard transactions.withLock({ $0.removeValue(forKey: request.transactionID) }) != nil else { return }
+        pool.release(transaction.connection)
+    }
+
+    public func beginSavepoint(_ request: ActionBeginSavepointRequest, context: FlightCallContext) async throws -> ActionBeginSavepointResult {
+        guard !request.name.isEmpty else { throw FlightError(.invalidArgument, "a savepoint needs a name") }
+        guard let transaction = transactions.withLock({ $0[request.transactionID] }) else {
+            throw FlightError(.notFound, "unknown transaction (it may have ended)")
+        }
+        let name = request.name
+        try await transaction.lock.withLock {
+            do {
+                try await SQLiteWork.run(on: transaction.connection) {
+                    try transaction.connection.execute("SAVEPOINT \(SQLiteIngest.quote(name))")
+                }
+            } catch {
+                throw Self.status(error)
+            }
+        }
+        let id = Self.newHandle()
+        transaction.savepoints.withLock { $0[id] = name }
+        var result = ActionBeginSavepointResult()
+        result.savepointID = id
+        return result
+    }
+
+    public func endSavepoint(_ request: ActionEndSavepointRequest, context: FlightCallContext) async throws {
+        let found = transactions.withLock { table in
+            table.values.first { $0.savepoints.withLock { $0[request.savepointID] != nil } }
+        }
+        guard let transaction = found, let name = transaction.savepoints.withLock({ $0[request.savepointID] }) else {
+            throw FlightError(.notFound, "unknown savepoint")
+        }
+        let quoted = SQLiteIngest.quote(name)
+        let script: String
+        switch request.action {
+        case .release: script = "RELEASE \(quoted)"
+        // ROLLBACK TO keeps the savepoint open in SQLite; the protocol ends it, so release it too.
+        case .rollback: script = "ROLLBACK TO \(quoted); RELEASE \(quoted)"
+        case .unspecified, .UNRECOGNIZED: throw FlightError(.invalidArgument, "EndSavepoint needs release or rollback")
+        }
+        try await transaction.lock.withLock {
+            do {
+                try await SQLiteWork.run(on: transaction.connection) { try transaction.connection.execute(script) }
+            } catch {
+                throw Self.status(error)
+            }
+        }
+        // Savepoints opened after this one end with it.
+        transaction.savepoints.withLock { $0.removeValue(forKey: request.savepointID) }
+    }
+
+    public func closeSession(context: FlightCallContext) async throws -> CloseSessionStatus { .closed }
+
+    public func getSessionOptions(context: FlightCallContext) async throws -> [String: SessionOptionValue] { [:] }
+
+    public func setSessionOptions(_ options: [String: SessionOptionValue], context: FlightCallContext) async throws -> [String: SessionOptionError] {
+        options.mapValues { _ in .invalidName }
+    }
+}

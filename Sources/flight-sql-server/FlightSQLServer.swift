@@ -1,0 +1,129 @@
+import ArgumentParser
+import FlightManager
+import FlightRPC
+import FlightSQL
+import Foundation
+import Logging
+
+/// The Flight SQL gateway on the embedded SQLite engine.
+@main
+struct FlightSQLServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flight-sql-server",
+        abstract: "Serve a SQLite database over Arrow Flight SQL.",
+        subcommands: [Serve.self, HashPassword.self],
+        defaultSubcommand: Serve.self)
+}
+
+enum AuthMode: String, ExpressibleByArgument, CaseIterable {
+    case none
+    case basic
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Start the gateway (the default command).",
+        discussion: """
+            Without --database it serves a demo database (demo.sqlite in the working directory), \
+            created with a few tables on first run. It prints `listening on <location>` once it \
+            accepts calls, and shuts down cleanly on SIGINT or SIGTERM.
+            """)
+
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port; 0 picks a free one (the location is printed).") var port = 31337
+    @Option(help: "The SQLite database file (created if missing, unless --read-only).") var database: String?
+    @Option(help: "Authentication: none, or basic (Handshake with a users file, then Bearer tokens).") var auth = AuthMode.none
+    @Option(name: .customLong("users-file"), help: "Users for --auth basic: name:pbkdf2-sha256$ITERATIONS$SALT$HASH lines.") var usersFile: String?
+    @Option(name: .customLong("token-secret-file"), help: "A file whose bytes sign tokens (share it between nodes); default: random per process.") var tokenSecretFile: String?
+    @Option(name: .customLong("tls-cert"), help: "A PEM certificate chain: serve grpc+tls.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.") var tlsKey: String?
+    @Flag(name: .customLong("read-only"), help: "Refuse every statement that writes.") var readOnly = false
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+    @Option(help: "On SIGINT or SIGTERM, how long running calls may take to finish, in seconds.") var grace: Double = 5
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard grace >= 0, grace.isFinite else { throw ValidationError("--grace must be a number of seconds") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if auth == .basic, usersFile == nil { throw ValidationError("--auth basic needs --users-file") }
+        if auth == .none, usersFile != nil { throw ValidationError("--users-file needs --auth basic") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "flight-sql-server")
+        do {
+            try await serve(logger: logger)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func serve(logger: Logger) async throws {
+        var options = FlightServerOptions()
+        if let tlsCert, let tlsKey { options.tls = (tlsCert, tlsKey, nil) }
+        var secret = BasicAuthenticator.randomSecret()
+        if let tokenSecretFile {
+            guard let bytes = FileManager.default.contents(atPath: tokenSecretFile), bytes.count >= 32 else {
+                throw ValidationError("--token-secret-file must hold at least 32 bytes")
+            }
+            secret = [UInt8](bytes)
+        }
+        if auth == .basic, let usersFile {
+            let users = try PasswordFile(contentsOf: usersFile)
+            for warning in users.warnings { logger.warning("\(warning)") }
+            logger.info("authentication: basic, \(users.count) user(s) from \(usersFile)")
+            options.authenticator = BasicAuthenticator(secret: secret) { user, password in
+                users.verify(user: user, password: password)
+            }
+        }
+        let path: String
+        if let database {
+            path = database
+        } else {
+            path = "demo.sqlite"
+            if !FileManager.default.fileExists(atPath: path) {
+                try DemoDatabase.create(at: path)
+                logger.info("created demo database \(path)")
+            }
+        }
+        let location: Location = options.tls == nil ? .grpc(host: host, port: port) : .grpcTLS(host: host, port: port)
+        let signals = TerminationSignals()
+        let manager = LocalFlightManager(secret: secret)
+        let engine = try SQLiteEngine(path: path, readOnly: readOnly, manager: manager, logger: logger)
+        let server = try FlightServer(service: FlightSQLAdapter(engine), location: location, options: options)
+        logger.info("serving \(path)\(readOnly ? " read-only" : "") at \(server.location)")
+        print("listening on \(server.location)")
+        fflush(nil)
+        let number = await signals.wait()
+        logger.notice("signal \(number): shutting down")
+        await server.shutdown(grace: .nanoseconds(Int64(grace * 1e9)))
+        engine.close()
+    }
+}
+
+struct HashPassword: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-password",
+        abstract: "Print a users-file line for a user, reading the password from standard input.")
+
+    @Argument(help: "The user name.") var user: String
+    @Option(help: "PBKDF2 iterations.") var iterations = 600_000
+
+    func run() throws {
+        guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+            throw ValidationError("give the password on standard input")
+        }
+        print(try PasswordFile.hashLine(user: user, password: password, iterations: iterations))
+    }
+}

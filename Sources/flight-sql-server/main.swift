@@ -1,1 +1,0 @@
-print("flight-sql-server: not yet built")
