@@ -2,14 +2,19 @@
 # Both install what they need first, idempotently: Debian packages and the project venv.
 
 SHELL := /bin/bash
-APT_PACKAGES := pkg-config liblz4-dev libzstd-dev libnghttp2-dev libssl-dev libsqlite3-dev
+APT_PACKAGES := pkg-config openssl liblz4-dev libzstd-dev libnghttp2-dev libssl-dev libsqlite3-dev libedit-dev
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 DEPS_STAMP := .build-deps/stamp
 
-.PHONY: run test deps apt venv build swift-test interop-test bench clean
+.PHONY: run integration-check test deps apt venv build swift-test interop-test bench clean
 
 run: deps
+	swift build -c release --product flight-sql-server
+	.build/release/flight-sql-server $(RUN_ARGS)
+
+# The Arrow integration check over every gold file (what `make run` did before the gateway).
+integration-check: deps
 	swift build -c release --product arrow-integration
 	scripts/integration-check.sh .build/release/arrow-integration
 
@@ -47,11 +52,13 @@ interop-test:
 	swift build --product flight
 	swift build --product flight-file-server
 	swift build --product flight-bench
+	swift build --product flight-sql-server
 	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration \
 	ARROW_CDATA_BRIDGE=$(CURDIR)/.build/debug/libArrowCDataBridge.so \
 	FLIGHT_CLI=$(CURDIR)/.build/debug/flight \
 	FLIGHT_FILE_SERVER=$(CURDIR)/.build/debug/flight-file-server \
 	FLIGHT_BENCH=$(CURDIR)/.build/debug/flight-bench \
+	FLIGHT_SQL_SERVER=$(CURDIR)/.build/debug/flight-sql-server \
 	  $(PYTHON) -m pytest -q tests/interop
 
 bench: deps

@@ -61,7 +61,7 @@ extension SQLiteEngine {
             case .append:
                 break
             case .replace:
-                try connection.execute("DROP TABLE \(SQLiteIngest.qualifiedName(table, schemaName: database))")
+                try connection.execute("DROP TABLE \(try SQLiteIngest.quoteIdentifier(database ?? "main")).\(try SQLiteIngest.quoteIdentifier(table))")
                 try connection.execute(create)
             case .fail, .unspecified, .UNRECOGNIZED:
                 throw FlightError(.alreadyExists, "table '\(table)' already exists")
@@ -82,9 +82,9 @@ extension SQLiteEngine {
     }
 
     static func tableExists(_ table: String, database: String?, on connection: SQLiteConnection) throws -> Bool {
-        let master = "\(SQLiteIngest.quote(database ?? "main")).sqlite_schema"
+        let master = "\(try SQLiteIngest.quoteIdentifier(database ?? "main")).sqlite_schema"
         let statement = try connection.prepare("SELECT 1 FROM \(master) WHERE type = 'table' AND name = ?1")
-        try statement.bindText(table, at: 0)
+        try statement.bind(0, text: table)
         return try statement.step()
     }
 }

@@ -50,7 +50,7 @@ extension SQLiteEngine {
         let statement = try connection.prepare("PRAGMA database_list")
         var names: [String] = []
         while try statement.step() {
-            guard let name = statement.text(at: 1) else { continue }
+            guard let name = statement.string(1) else { continue }
             if name == "temp" {
                 let temp = try connection.prepare("SELECT 1 FROM temp.sqlite_schema WHERE type IN ('table', 'view') LIMIT 1")
                 if try !temp.step() { continue }
@@ -69,13 +69,13 @@ extension SQLiteEngine {
 
     static func columns(of table: String, in database: String, on connection: SQLiteConnection) throws -> [ColumnInfo] {
         let statement = try connection.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1, ?2)")
-        try statement.bindText(table, at: 0)
-        try statement.bindText(database, at: 1)
+        try statement.bind(0, text: table)
+        try statement.bind(1, text: database)
         var columns: [ColumnInfo] = []
         while try statement.step() {
-            let declared = statement.text(at: 1)
-            columns.append(ColumnInfo(name: statement.text(at: 0) ?? "", declaredType: declared?.isEmpty == true ? nil : declared,
-                                      notNull: statement.int64(at: 2) != 0, primaryKeyPosition: Int(statement.int64(at: 3))))
+            let declared = statement.string(1)
+            columns.append(ColumnInfo(name: statement.string(0) ?? "", declaredType: declared?.isEmpty == true ? nil : declared,
+                                      notNull: statement.int64(2) != 0, primaryKeyPosition: Int(statement.int64(3))))
         }
         return columns
     }
@@ -84,8 +84,8 @@ extension SQLiteEngine {
     /// the Flight SQL column metadata; untyped columns typed from the table's first rows.
     static func tableSchema(_ table: String, in database: String, on connection: SQLiteConnection) throws -> Schema {
         let info = try columns(of: table, in: database, on: connection)
-        let sampled = try SQLiteSample.schema(
-            of: connection.prepare("SELECT * FROM \(SQLiteIngest.quote(database)).\(SQLiteIngest.quote(table))"))
+        let sampled = try SQLiteTypeMapping.inferSchema(
+            connection.prepare("SELECT * FROM \(try SQLiteIngest.quoteIdentifier(database)).\(try SQLiteIngest.quoteIdentifier(table))"))
         return Schema(info.enumerated().map { index, column in
             let type = SQLiteTypeMapping.arrowType(declared: column.declaredType)
                 ?? (index < sampled.fields.count ? sampled.fields[index].type : .utf8)
@@ -117,11 +117,11 @@ extension SQLiteEngine {
             var rows: [TableRow] = []
             for database in try Self.databases(on: connection) where SQLPattern.matches(schemaPattern, database) {
                 let statement = try connection.prepare("""
-                    SELECT name, type FROM \(SQLiteIngest.quote(database)).sqlite_schema
+                    SELECT name, type FROM \(try SQLiteIngest.quoteIdentifier(database)).sqlite_schema
                     WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name
                     """)
                 while try statement.step() {
-                    guard let name = statement.text(at: 0), let kind = statement.text(at: 1)?.uppercased() else { continue }
+                    guard let name = statement.string(0), let kind = statement.string(1)?.uppercased() else { continue }
                     guard SQLPattern.matches(tablePattern, name), types.isEmpty || types.contains(kind) else { continue }
                     let schema = command.includeSchema ? try Self.tableSchema(name, in: database, on: connection) : nil
                     rows.append(TableRow(catalog: nil, dbSchema: database, name: name, type: kind, schema: schema))
@@ -149,14 +149,14 @@ extension SQLiteEngine {
         let statement = try connection.prepare("""
             SELECT id, seq, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?1, ?2) ORDER BY id, seq
             """)
-        try statement.bindText(table, at: 0)
-        try statement.bindText(database, at: 1)
+        try statement.bind(0, text: table)
+        try statement.bind(1, text: database)
         var rows: [ForeignKeyRow] = []
         var parentKeys: [String: [String]] = [:]
         while try statement.step() {
-            let id = statement.int64(at: 0), sequence = Int(statement.int64(at: 1))
-            guard let parent = statement.text(at: 2), let from = statement.text(at: 3) else { continue }
-            var to = statement.text(at: 4)
+            let id = statement.int64(0), sequence = Int(statement.int64(1))
+            guard let parent = statement.string(2), let from = statement.string(3) else { continue }
+            var to = statement.string(4)
             if to == nil {
                 // A reference without columns names the parent's primary key.
                 if parentKeys[parent] == nil {
@@ -170,7 +170,7 @@ extension SQLiteEngine {
                 pkCatalog: nil, pkDbSchema: database, pkTable: parent, pkColumn: to ?? "",
                 fkCatalog: nil, fkDbSchema: database, fkTable: table, fkColumn: from,
                 keySequence: Int32(sequence + 1), fkKeyName: "fk_\(table)_\(id)", pkKeyName: nil,
-                updateRule: rule(statement.text(at: 5)), deleteRule: rule(statement.text(at: 6))))
+                updateRule: rule(statement.string(5)), deleteRule: rule(statement.string(6))))
         }
         return rows
     }
@@ -187,9 +187,9 @@ extension SQLiteEngine {
 
     static func tableNames(in database: String, on connection: SQLiteConnection) throws -> [String] {
         let statement = try connection.prepare(
-            "SELECT name FROM \(SQLiteIngest.quote(database)).sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+            "SELECT name FROM \(try SQLiteIngest.quoteIdentifier(database)).sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
         var names: [String] = []
-        while try statement.step() { if let name = statement.text(at: 0) { names.append(name) } }
+        while try statement.step() { if let name = statement.string(0) { names.append(name) } }
         return names
     }
 

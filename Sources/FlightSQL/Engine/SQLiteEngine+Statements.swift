@@ -24,9 +24,26 @@ enum PlannedStatement: Sendable {
 
 /// A `SQLiteBatchReader` shared between the calls that advance it, one at a time.
 final class ReaderBox: @unchecked Sendable {
-    var reader: SQLiteBatchReader
+    let reader: SQLiteBatchReader
     init(_ reader: SQLiteBatchReader) { self.reader = reader }
     func next() throws -> RecordBatch? { try reader.next() }
+}
+
+/// A query's first rows, read at planning time: its schema (from declared types and, for
+/// untyped columns, the values), and the whole result when it is small.
+enum SQLiteSample {
+    /// Rows read at planning time; a result of fewer is sent without running the query again.
+    static let rows = 1024
+
+    static func run(_ statement: SQLiteStatement) throws -> PlannedStatement {
+        let schema = try SQLiteTypeMapping.inferSchema(statement, sampleRows: rows)
+        // No byte limit here, so that a short first batch means the rows ran out.
+        let reader = try SQLiteBatchReader(statement: statement, schema: schema, maxRows: rows, maxBytes: Int.max)
+        guard let first = try reader.next() else { return .complete(schema, [], changed: 0) }
+        if first.length < rows { return .complete(schema, [first], changed: 0) }
+        statement.reset()
+        return .query(schema)
+    }
 }
 
 extension SQLiteEngine {
@@ -49,7 +66,7 @@ extension SQLiteEngine {
                 let statement = try connection.prepare(sql)
                 let executions = Self.executions(statement, parameters)
                 if statement.columnCount > 0 && statement.isReadOnly && executions.count == 1 {
-                    if let first = executions[0] { try SQLiteBinding.bind(first.batch, row: first.row, to: statement) }
+                    if let first = executions[0] { try SQLiteParameterBinder.bind(first.batch, row: first.row, to: statement) }
                     return try SQLiteSample.run(statement)
                 }
                 if readOnly && !statement.isReadOnly {
@@ -69,13 +86,13 @@ extension SQLiteEngine {
         do {
             let before = connection.totalChanges
             var batches: [RecordBatch] = []
-            let schema = statement.columnCount > 0 ? SQLiteTypeMapping.resultSchema(declaredBy: statement) : nil
+            let schema = statement.columnCount > 0 ? try SQLiteTypeMapping.inferSchema(statement, sampleRows: 0) : nil
             for execution in executions {
                 statement.reset()
                 statement.clearBindings()
-                if let execution { try SQLiteBinding.bind(execution.batch, row: execution.row, to: statement) }
+                if let execution { try SQLiteParameterBinder.bind(execution.batch, row: execution.row, to: statement) }
                 if let schema {
-                    var reader = SQLiteBatchReader(statement: schema.isEmpty ? statement : statement, schema: schema)
+                    let reader = try SQLiteBatchReader(statement: statement, schema: schema)
                     while let batch = try reader.next() { batches.append(batch) }
                 } else {
                     while try statement.step() {}
@@ -103,8 +120,8 @@ extension SQLiteEngine {
                 let box = try await SQLiteWork.run(on: connection) {
                     statement.reset()
                     statement.clearBindings()
-                    if let execution { try SQLiteBinding.bind(execution.batch, row: execution.row, to: statement) }
-                    return ReaderBox(SQLiteBatchReader(statement: statement, schema: sink.schema))
+                    if let execution { try SQLiteParameterBinder.bind(execution.batch, row: execution.row, to: statement) }
+                    return ReaderBox(try SQLiteBatchReader(statement: statement, schema: sink.schema))
                 }
                 var next = try await SQLiteWork.run(on: connection) { try box.next() }
                 while let batch = next {
@@ -174,7 +191,7 @@ extension SQLiteEngine {
         try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { connection in
             try await SQLiteWork.run(on: connection) {
                 let statement = try connection.prepare(command.query)
-                return statement.columnCount == 0 ? Schema([]) : SQLiteTypeMapping.resultSchema(declaredBy: statement)
+                return statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: 0)
             }
         }
     }
@@ -188,16 +205,11 @@ extension SQLiteEngine {
     }
 
     public func doPutStatementUpdate(_ command: CommandStatementUpdate, context: FlightCallContext) async throws -> Int64 {
-        let readOnly = readOnly
-        return try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { connection in
+        try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { connection in
             try await SQLiteWork.run(on: connection) {
                 // A script of several statements is allowed here (executescript sends one).
                 let before = connection.totalChanges
-                if readOnly {
-                    for statement in try connection.prepareAll(command.query) where !statement.isReadOnly {
-                        throw FlightError(.permissionDenied, "the server is read-only")
-                    }
-                }
+                // A read-only server's connections are opened read-only: SQLite refuses writes.
                 try connection.execute(command.query)
                 return connection.totalChanges - before
             }
@@ -217,9 +229,9 @@ extension SQLiteEngine {
                 let statement = try connection.prepare(request.query)
                 let isQuery = statement.columnCount > 0 && statement.isReadOnly
                 let parameters = Schema((0..<statement.parameterCount).map { index in
-                    Field(statement.parameterName(index) ?? "$\(index + 1)", SQLiteBinding.parameterType)
+                    Field(statement.parameterName(index) ?? "$\(index + 1)", SQLiteEngine.parameterType)
                 })
-                let dataset = statement.columnCount == 0 ? Schema([]) : SQLiteTypeMapping.resultSchema(declaredBy: statement)
+                let dataset = statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: 0)
                 return PreparedStatement(sql: request.query, transaction: transaction, datasetSchema: dataset,
                                          parameterSchema: parameters, isQuery: isQuery)
             }

@@ -52,7 +52,7 @@ extension SQLiteEngine {
         try await transaction.lock.withLock {
             do {
                 try await SQLiteWork.run(on: transaction.connection) {
-                    try transaction.connection.execute("SAVEPOINT \(SQLiteIngest.quote(name))")
+                    try transaction.connection.execute("SAVEPOINT \(try SQLiteIngest.quoteIdentifier(name))")
                 }
             } catch {
                 throw Self.status(error)
@@ -72,7 +72,7 @@ extension SQLiteEngine {
         guard let transaction = found, let name = transaction.savepoints.withLock({ $0[request.savepointID] }) else {
             throw FlightError(.notFound, "unknown savepoint")
         }
-        let quoted = SQLiteIngest.quote(name)
+        let quoted = try SQLiteIngest.quoteIdentifier(name)
         let script: String
         switch request.action {
         case .release: script = "RELEASE \(quoted)"
@@ -88,7 +88,7 @@ extension SQLiteEngine {
             }
         }
         // Savepoints opened after this one end with it.
-        transaction.savepoints.withLock { $0.removeValue(forKey: request.savepointID) }
+        _ = transaction.savepoints.withLock { $0.removeValue(forKey: request.savepointID) }
     }
 
     public func closeSession(context: FlightCallContext) async throws -> CloseSessionStatus { .closed }

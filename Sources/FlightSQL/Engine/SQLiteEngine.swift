@@ -123,3 +123,14 @@ struct PreparedStatement: Sendable {
     var isQuery: Bool
     var parameters: [RecordBatch] = []
 }
+
+extension SQLiteEngine {
+    /// The type of every parameter a prepared statement publishes: SQLite does not type
+    /// parameters, so a union of the values it stores (text, blob, integer, real).
+    static let parameterType = DataType.union(.dense, [
+        Field("string", .utf8),
+        Field("bytes", .binary),
+        Field("bigint", .int64),
+        Field("double", .float64),
+    ], typeIDs: [0, 1, 2, 3])
+}

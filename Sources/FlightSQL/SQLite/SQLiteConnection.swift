@@ -448,3 +448,18 @@ package final class SQLiteStatement: @unchecked Sendable {
         if rc != SQLITE_OK { throw SQLiteError(rc, sqlite3_db_handle(handle)) }
     }
 }
+
+extension SQLiteConnection {
+    /// The SQLite library's version, like `3.40.1`.
+    package static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+
+    /// The keywords of SQLite's SQL dialect.
+    package static var keywords: [String] {
+        (0..<sqlite3_keyword_count()).compactMap { index in
+            var name: UnsafePointer<CChar>?
+            var length: Int32 = 0
+            guard sqlite3_keyword_name(index, &name, &length) == SQLITE_OK, let name else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(start: name, count: Int(length)), as: UTF8.self)
+        }
+    }
+}

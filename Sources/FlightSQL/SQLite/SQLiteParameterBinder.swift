@@ -19,6 +19,7 @@ import FlightRPC
 /// | timestamp (any unit, any zone) | TEXT `YYYY-MM-DD HH:MM:SS[.fff]`: the instant in UTC for zoned types, the wall-clock time otherwise; the fraction has the unit's digits with trailing zeros removed, and only when nonzero |
 /// | decimal (any width) | TEXT of the exact decimal |
 /// | dictionary | its value, by the value type's rule |
+/// | dense or sparse union | the member each slot holds, by its type's rule |
 /// | null, and null slots of any type | NULL |
 ///
 /// The text forms are the ones SQLite's date functions read. Other types are refused with a
@@ -128,6 +129,18 @@ private func makeBinder(_ data: ArrayData, name: String) throws -> BindValue {
         let values = try DecimalArray(data)
         return { row, statement, p in
             if let text = values[row] { try statement.bind(p, text: text) } else { try statement.bindNull(p) }
+        }
+    case .union:
+        // The parameter schema we publish is a union of the types SQLite stores, so clients
+        // that follow it send unions: each slot binds as the member it holds.
+        let union = try UnionArray(data)
+        let members = try union.fields.indices.map { try makeBinder(union.child(at: $0), name: name) }
+        return { row, statement, p in
+            let slot = union[row]
+            guard slot.childIndex >= 0 && slot.childIndex < members.count else {
+                throw FlightError(.invalidArgument, "\(name) row \(row): union type id \(slot.typeID) names no member")
+            }
+            try members[slot.childIndex](slot.offset, statement, p)
         }
     case .dictionary:
         let indices = try DictionaryArray(data)
