@@ -1,0 +1,247 @@
+import ArrowCore
+import FlightManager
+import FlightRPC
+import FlightSQL
+import Foundation
+import Testing
+
+/// Our Flight SQL client against our gateway over a real socket: every command and action.
+func withGateway(readOnly: Bool = false, _ body: (FlightSQLClient, TemporaryDatabase) async throws -> Void) async throws {
+    let database = try TemporaryDatabase()
+    let setup = try database.open()
+    try setup.execute("""
+        CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id), note TEXT);
+        INSERT INTO parent VALUES (1, 'one'), (2, 'two');
+        INSERT INTO child VALUES (10, 1, 'a'), (11, 2, NULL);
+        """)
+    setup.close()
+    let engine = try SQLiteEngine(path: database.path, readOnly: readOnly)
+    let server = try FlightServer(service: FlightSQLAdapter(engine), location: .grpc(host: "127.0.0.1", port: 0))
+    let client = try await FlightSQLClient(location: server.location)
+    do {
+        try await body(client, database)
+    } catch {
+        client.close()
+        await server.shutdown(grace: .milliseconds(100))
+        engine.close()
+        throw error
+    }
+    client.close()
+    await server.shutdown(grace: .milliseconds(100))
+    engine.close()
+}
+
+func int64Column(_ values: [Int64?]) -> ArrayData {
+    let builder = PrimitiveBuilder<Int64>()
+    for value in values { builder.append(value) }
+    return builder.finish()
+}
+
+func stringColumn(_ values: [String?]) throws -> ArrayData {
+    let builder = StringBuilder()
+    for value in values { try builder.append(value) }
+    return builder.finish()
+}
+
+func strings(_ batches: [RecordBatch], column: Int) throws -> [String?] {
+    try batches.flatMap { Array(try StringArray($0.columns[column])) }
+}
+
+func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
+    try batches.flatMap { Array(try PrimitiveArray<Int64>($0.columns[column])) }
+}
+
+@Suite(.serialized) struct FlightSQLClientTests {
+    @Test func queryResultsArriveWithTheirSchema() async throws {
+        try await withGateway { client, _ in
+            let info = try await client.execute("SELECT id, name FROM parent ORDER BY id")
+            #expect(info.schema.fields.map(\.name) == ["id", "name"])
+            #expect(info.schema.fields.map(\.type) == [.int64, .utf8])
+            let batches = try await client.readAll(info)
+            #expect(try int64s(batches, column: 0) == [1, 2])
+            #expect(try strings(batches, column: 1) == ["one", "two"])
+            var streamed = 0
+            for try await batch in client.stream(try await client.execute("SELECT * FROM child")) { streamed += batch.length }
+            #expect(streamed == 2)
+        }
+    }
+
+    @Test func updatesReturnRowCounts() async throws {
+        try await withGateway { client, _ in
+            #expect(try await client.executeUpdate("INSERT INTO parent VALUES (3, 'three'), (4, 'four')") == 2)
+            #expect(try await client.executeUpdate("UPDATE parent SET name = upper(name)") == 4)
+            #expect(try await client.executeUpdate("CREATE TABLE empty (x)") == 0)
+            let schema = try await client.executeSchema("SELECT id, name FROM parent")
+            #expect(schema.fields.map(\.type) == [.int64, .utf8])
+        }
+    }
+
+    @Test func preparedStatementsBindParameterRows() async throws {
+        try await withGateway { client, _ in
+            let insert = try await client.prepare("INSERT INTO parent VALUES (?, ?)")
+            #expect(insert.isUpdate == true)
+            #expect(insert.parameterSchema.fields.count == 2)
+            let schema = Schema([Field("id", .int64), Field("name", .utf8)])
+            insert.bind([try RecordBatch(schema: schema, columns: [int64Column([5, 6, 7]), try stringColumn(["five", "six", "seven"])])],
+                        schema: schema)
+            #expect(try await insert.executeUpdate() == 3)
+            try await insert.close()
+
+            let query = try await client.prepare("SELECT name FROM parent WHERE id = ?")
+            #expect(query.isUpdate == false)
+            #expect(query.datasetSchema.fields.map(\.type) == [.utf8])
+            let parameter = Schema([Field("id", .int64)])
+            query.bind([try RecordBatch(schema: parameter, columns: [int64Column([7])])], schema: parameter)
+            #expect(try strings(try await client.readAll(try await query.execute()), column: 0) == ["seven"])
+            try await query.close()
+            await #expect(throws: FlightError.self) { try await query.close() }
+        }
+    }
+
+    @Test func transactionsCommitRollBackAndKeepSavepoints() async throws {
+        try await withGateway { client, database in
+            let transaction = try await client.beginTransaction()
+            #expect(try await client.executeUpdate("INSERT INTO parent VALUES (20, 'kept')", transaction: transaction) == 1)
+            let savepoint = try await client.beginSavepoint("before_drop", in: transaction)
+            #expect(try await client.executeUpdate("DELETE FROM parent WHERE id = 20", transaction: transaction) == 1)
+            try await client.rollback(to: savepoint)
+            let inside = try await client.readAll(try await client.execute("SELECT count(*) FROM parent", transaction: transaction))
+            #expect(try int64s(inside, column: 0) == [3])
+            // Others do not see it before the commit.
+            #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM parent") == [["2"]])
+            try await client.commit(transaction)
+            #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM parent") == [["3"]])
+
+            let discarded = try await client.beginTransaction()
+            #expect(try await client.executeUpdate("DELETE FROM child", transaction: discarded) == 2)
+            try await client.rollback(discarded)
+            #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM child") == [["2"]])
+            await #expect(throws: FlightError.self) { try await client.commit(discarded) }
+        }
+    }
+
+    @Test func ingestCreatesAppendsAndReplacesAtomically() async throws {
+        try await withGateway { client, database in
+            let schema = Schema([Field("k", .int64, nullable: false), Field("v", .utf8)])
+            let batch = try RecordBatch(schema: schema, columns: [int64Column([1, 2]), try stringColumn(["a", nil])])
+            #expect(try await client.ingest([batch], schema: schema, table: "loaded", mode: .create) == 2)
+            #expect(try await client.ingest([batch, batch], schema: schema, table: "loaded", mode: .append) == 4)
+            await #expect(throws: FlightError.self) {
+                try await client.ingest([batch], schema: schema, table: "loaded", mode: .create)
+            }
+            #expect(try await client.ingest([batch], schema: schema, table: "loaded", mode: .replace) == 2)
+            #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM loaded") == [["2"]])
+            // A NOT NULL violation part-way leaves nothing of the upload.
+            let bad = try RecordBatch(schema: Schema([Field("k", .int64), Field("v", .utf8)]),
+                                      columns: [int64Column([3, nil]), try stringColumn(["x", "y"])])
+            await #expect(throws: FlightError.self) {
+                try await client.ingest([bad], schema: bad.schema, table: "loaded", mode: .append)
+            }
+            #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM loaded") == [["2"]])
+        }
+    }
+
+    @Test func metadataDecodesIntoRows() async throws {
+        try await withGateway { client, _ in
+            #expect(try await client.catalogs() == [])
+            #expect(try await client.dbSchemas() == [DbSchemaRow(catalog: nil, name: "main")])
+            let tables = try await client.tables(includeSchema: true)
+            #expect(tables.map(\.name) == ["child", "parent"])
+            #expect(tables.first { $0.name == "parent" }?.schema?.fields.map(\.nullable) == [true, false])
+            #expect(try await client.tableTypes() == ["TABLE", "VIEW"])
+            let info = try await client.sqlInfo([0, 8, 508, 9999])
+            #expect(info[0] == .string("swift-arrow-flight SQLite"))
+            #expect(info[8] == .int32Bitmask(2))
+            if case .stringList(let keywords) = info[508] { #expect(keywords.contains("SELECT")) } else { Issue.record("no keywords") }
+            #expect(info[9999] == nil)
+            let keys = try await client.readAll(try await client.getImportedKeys(table: "child"))
+            #expect(try strings(keys, column: 2) == ["parent"])
+        }
+    }
+
+    @Test func errorsAreStatusesAndTheServerGoesOn() async throws {
+        try await withGateway { client, _ in
+            do {
+                _ = try await client.execute("SELEC 1")
+                Issue.record("no error")
+            } catch let error as FlightError {
+                #expect(error.code == .invalidArgument)
+                #expect(error.message.contains("syntax error"))
+            }
+            do {
+                _ = try await client.execute("SELECT 1; SELECT 2")
+                Issue.record("no error")
+            } catch let error as FlightError {
+                #expect(error.code == .invalidArgument)
+            }
+            #expect(try int64s(try await client.readAll(try await client.execute("SELECT 41 + 1")), column: 0) == [42])
+        }
+    }
+
+    @Test func aReadOnlyGatewayRefusesWrites() async throws {
+        try await withGateway(readOnly: true) { client, _ in
+            do {
+                _ = try await client.executeUpdate("DELETE FROM parent")
+                Issue.record("no error")
+            } catch let error as FlightError {
+                #expect(error.code == .permissionDenied)
+            }
+        }
+    }
+}
+
+@Suite struct FlightManagerTests {
+    struct Numbers: DistributedQuery {
+        let schema = Schema([Field("n", .int64)])
+        func partitions(over members: [NodeInfo]) async throws -> [QueryPartition] {
+            (0..<3).map { part in
+                .local { sink in
+                    try await sink.write(try RecordBatch(schema: Schema([Field("n", .int64)]), columns: [int64Column([Int64(part)])]))
+                }
+            }
+        }
+    }
+
+    @Test func ticketsAreSignedAndExpire() throws {
+        let secret = [UInt8](repeating: 7, count: 32)
+        let ticket = ManagerTicket(queryID: [UInt8](repeating: 1, count: 16), partition: 2, expiry: 2_000_000_000, body: .held)
+        var bytes = ticket.encoded(secret: secret)
+        #expect(try ManagerTicket(decoding: bytes, secret: secret, now: 1_000) == ticket)
+        #expect(throws: FlightError.self) { try ManagerTicket(decoding: bytes, secret: [UInt8](repeating: 8, count: 32), now: 1_000) }
+        #expect(throws: FlightError.self) { try ManagerTicket(decoding: bytes, secret: secret, now: 2_000_000_001) }
+        bytes[10] ^= 1
+        #expect(throws: FlightError.self) { try ManagerTicket(decoding: bytes, secret: secret, now: 1_000) }
+        #expect(throws: FlightError.self) { try ManagerTicket(decoding: Array(bytes.prefix(20)), secret: secret) }
+    }
+
+    @Test func localManagerGivesOneEndpointPerPartitionAndCancels() async throws {
+        let manager = LocalFlightManager()
+        let info = try await manager.distribute(Numbers(), for: .path(["numbers"]))
+        #expect(info.endpoints.count == 3)
+        #expect(info.endpoints.allSatisfy { $0.locations.isEmpty && $0.expirationTime != nil })
+        #expect(manager.heldQueryCount == 1)
+        #expect(await manager.cancel(info) == .cancelled)
+        #expect(manager.heldQueryCount == 0)
+        #expect(await manager.cancel(info) == .notCancellable)
+    }
+}
+
+@Suite struct PasswordFileTests {
+    @Test func hashedAndPlaintextLinesVerify() throws {
+        let line = try PasswordFile.hashLine(user: "alice", password: "pa:ss word", iterations: 1000)
+        let file = try PasswordFile(text: "# users\n\n\(line)\nbob:plain\n")
+        #expect(file.count == 2)
+        #expect(file.verify(user: "alice", password: "pa:ss word"))
+        #expect(!file.verify(user: "alice", password: "pa:ss wore"))
+        #expect(file.verify(user: "bob", password: "plain"))
+        #expect(!file.verify(user: "carol", password: "plain"))
+        #expect(file.warnings.count == 1)
+    }
+
+    @Test func malformedLinesNameTheirLine() {
+        for text in ["no-colon", ":nameless", "a:x\na:y", "a:pbkdf2-sha256$0$AA==$AAAAAAAAAAAAAAAAAAAAAA==", "a:pbkdf2-sha256$10$$"] {
+            #expect(throws: FlightError.self) { try PasswordFile(text: text) }
+        }
+    }
+}
