@@ -267,6 +267,21 @@ struct SQLiteArrowTests {
         #expect(try statement.step())
     }
 
+    @Test("a query whose columns change under the reader is aborted")
+    func schemaChangeAbortsReader() throws {
+        let db = try TemporaryDatabase()
+        let reading = try db.open()
+        let writing = try db.open()
+        try writing.execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)")
+        let statement = try reading.prepare("SELECT * FROM t")
+        let reader = try SQLiteBatchReader(statement: statement, schema: SQLiteTypeMapping.inferSchema(statement))
+        try writing.execute("ALTER TABLE t ADD COLUMN y TEXT")
+        #expect {
+            try reader.next()
+        } throws: { ($0 as? FlightError)?.code == .aborted }
+        #expect(try reader.next() == nil)
+    }
+
     @Test("a schema the reader cannot build is an internal error")
     func readerRefusesUnbuildableSchemas() throws {
         let connection = try SQLiteConnection(path: ":memory:")

@@ -67,6 +67,15 @@ struct SQLiteConnectionTests {
         } throws: { ($0 as? SQLiteError)?.message.contains("no statement") == true }
     }
 
+    @Test("SQL with a NUL character is refused rather than cut short")
+    func nulInSQL() throws {
+        let connection = try SQLiteConnection(path: ":memory:")
+        try connection.execute("CREATE TABLE t (x)")
+        #expect(throws: SQLiteError.self) { try connection.execute("SELECT 1;\u{0} DROP TABLE t") }
+        #expect(throws: SQLiteError.self) { try connection.prepare("SELECT 1\u{0}; DROP TABLE t") }
+        #expect(try connection.rows("SELECT count(*) FROM t") == [["0"]])
+    }
+
     @Test("a syntax error carries SQLite's message and where it is in the SQL")
     func syntaxErrorHasMessageAndOffset() throws {
         let connection = try SQLiteConnection(path: ":memory:")
@@ -173,6 +182,8 @@ struct SQLiteConnectionTests {
         connection.close()
         connection.close()
         connection.interrupt()
+        #expect(connection.changes == 0)
+        #expect(connection.isAutocommit)
         #expect {
             try statement.step()
         } throws: { ($0 as? SQLiteError)?.message.contains("closed") == true }

@@ -69,8 +69,10 @@ package final class SQLiteBatchReader {
     /// The next batch, or nil once every row has been read.
     ///
     /// Throws `CancellationError` if the task is cancelled (checked once per batch), the
-    /// statement's `SQLiteError` (`isInterrupt` after `SQLiteConnection.interrupt()`), and
-    /// `FlightError.invalidArgument` for a value its column's type cannot hold.
+    /// statement's `SQLiteError` (`isInterrupt` after `SQLiteConnection.interrupt()`),
+    /// `FlightError.invalidArgument` for a value its column's type cannot hold, and
+    /// `FlightError.aborted` when another connection changed the tables so that the query
+    /// now has a different number of columns.
     package func next() throws -> RecordBatch? {
         guard !finished else { return nil }
         do {

@@ -141,9 +141,13 @@ package final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs the statements in `sql` in order, ignoring any rows they return. Stops at the first
-    /// that fails and throws its error; the earlier ones have taken effect.
+    /// that fails and throws its error; the earlier ones have taken effect. SQL holding a NUL
+    /// character is refused, since SQLite would silently run only the text before it.
     package func execute(_ sql: String) throws(SQLiteError) {
         try checkOpen()
+        guard !sql.utf8.contains(0) else {
+            throw SQLiteError(extendedCode: SQLITE_ERROR, message: "the SQL text contains a NUL character")
+        }
         try Self.exec(db, sql)
     }
 
@@ -186,14 +190,15 @@ package final class SQLiteConnection: @unchecked Sendable {
     private static let noStatement = SQLiteError(extendedCode: SQLITE_ERROR, message: "the SQL text holds no statement")
 
     /// Rows changed by the most recent INSERT, UPDATE or DELETE on this connection (not
-    /// counting triggers or foreign key actions).
-    package var changes: Int64 { sqlite3_changes64(db) }
+    /// counting triggers or foreign key actions); 0 once closed.
+    package var changes: Int64 { isClosed ? 0 : sqlite3_changes64(db) }
 
-    /// Rows changed by every INSERT, UPDATE and DELETE since the connection opened.
-    package var totalChanges: Int64 { sqlite3_total_changes64(db) }
+    /// Rows changed by every INSERT, UPDATE and DELETE since the connection opened; 0 once closed.
+    package var totalChanges: Int64 { isClosed ? 0 : sqlite3_total_changes64(db) }
 
-    /// Whether no explicit transaction is open (each statement commits on its own).
-    package var isAutocommit: Bool { sqlite3_get_autocommit(db) != 0 }
+    /// Whether no explicit transaction is open (each statement commits on its own); true once
+    /// closed, since closing rolls back any open transaction.
+    package var isAutocommit: Bool { isClosed || sqlite3_get_autocommit(db) != 0 }
 
     private func checkOpen() throws(SQLiteError) {
         if isClosed { throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "the SQLite connection is closed") }
