@@ -64,8 +64,10 @@ interop-test:
 bench: deps
 	swift build -c release --product arrow-bench
 	swift build -c release --product flight-bench
+	swift build -c release --product flight-sql-server
 	$(PYTHON) bench/ipc_bench.py .build/release/arrow-bench
 	$(PYTHON) bench/flight_bench.py .build/release/flight-bench
+	$(PYTHON) bench/flightsql_bench.py .build/release/flight-sql-server
 
 clean:
 	rm -rf .build .build-deps

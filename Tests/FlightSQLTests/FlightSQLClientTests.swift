@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// Our Flight SQL client against our gateway over a real socket: every command and action.
-func withGateway(readOnly: Bool = false, _ body: (FlightSQLClient, TemporaryDatabase) async throws -> Void) async throws {
+func withGateway(readOnly: Bool = false, transactionIdleTimeout: Duration = .seconds(300), _ body: (FlightSQLClient, TemporaryDatabase) async throws -> Void) async throws {
     let database = try TemporaryDatabase()
     let setup = try database.open()
     try setup.execute("""
@@ -16,7 +16,7 @@ func withGateway(readOnly: Bool = false, _ body: (FlightSQLClient, TemporaryData
         INSERT INTO child VALUES (10, 1, 'a'), (11, 2, NULL);
         """)
     setup.close()
-    let engine = try SQLiteEngine(path: database.path, readOnly: readOnly)
+    let engine = try SQLiteEngine(path: database.path, readOnly: readOnly, transactionIdleTimeout: transactionIdleTimeout)
     let server = try FlightServer(service: FlightSQLAdapter(engine), location: .grpc(host: "127.0.0.1", port: 0))
     let client = try await FlightSQLClient(location: server.location)
     do {
@@ -118,6 +118,18 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
             try await client.rollback(discarded)
             #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM child") == [["2"]])
             await #expect(throws: FlightError.self) { try await client.commit(discarded) }
+        }
+    }
+
+    @Test func anIdleTransactionIsRolledBackAndFreesItsLock() async throws {
+        try await withGateway(transactionIdleTimeout: .milliseconds(400)) { client, database in
+            let abandoned = try await client.beginTransaction()
+            #expect(try await client.executeUpdate("INSERT INTO parent VALUES (30, 'abandoned')", transaction: abandoned) == 1)
+            try await Task.sleep(for: .milliseconds(1200))
+            await #expect(throws: FlightError.self) { try await client.commit(abandoned) }
+            #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM parent WHERE id = 30") == [["0"]])
+            // The write lock it held is free again.
+            #expect(try await client.executeUpdate("INSERT INTO parent VALUES (31, 'later')") == 1)
         }
     }
 

@@ -347,3 +347,17 @@ def test_read_only_server_refuses_writes(start_sql_server, database):
         with pytest.raises(adbc_driver_manager.Error, match="read-only"):
             cur.execute("DELETE FROM parent")
     assert sqlite_rows(database, "SELECT count(*) FROM parent") == [(5,)]
+
+
+def test_adbc_connections_closed_inside_a_transaction_free_the_server(server):
+    # DB-API connections default to autocommit off: the driver begins a transaction at once
+    # and, on close, ends its session without ending the transaction. More such connections
+    # than the server keeps (64) must not exhaust it.
+    for i in range(80):
+        with connect(server, autocommit=False) as conn, conn.cursor() as cur:
+            cur.execute("SELECT ?", (i,))
+            assert cur.fetchone() == (i,)
+    with connect(server) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO parent VALUES (900, 'after')")
+        cur.execute("SELECT count(*) FROM parent")
+        assert cur.fetchone() == (6,)

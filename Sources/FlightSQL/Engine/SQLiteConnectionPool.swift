@@ -61,23 +61,27 @@ final class SQLiteConnectionPool: Sendable {
     let path: String
     let readOnly: Bool
     private let maximum: Int
+    private let waitTimeout: Duration
     private let state = Mutex<State>(State())
 
     private struct State {
         var idle: [SQLiteConnection] = []
         var open = 0
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextWaiter: UInt64 = 0
         var closed = false
     }
 
-    init(path: String, readOnly: Bool, maximum: Int) {
+    init(path: String, readOnly: Bool, maximum: Int, waitTimeout: Duration) {
         self.path = path
         self.readOnly = readOnly
         self.maximum = max(1, maximum)
+        self.waitTimeout = waitTimeout
     }
 
     /// A connection for the caller alone until it calls `release`.
     func acquire() async throws -> SQLiteConnection {
+        let deadline = ContinuousClock.now + waitTimeout
         while true {
             enum Step { case reuse(SQLiteConnection), open, wait, closed }
             let step = state.withLock { state -> Step in
@@ -103,14 +107,27 @@ final class SQLiteConnectionPool: Sendable {
                 }
             case .wait:
                 try Task.checkCancellation()
+                guard ContinuousClock.now < deadline else {
+                    throw FlightError(.resourceExhausted, "all \(maximum) database connections are busy; try again later")
+                }
+                let id = state.withLock { state -> UInt64 in
+                    state.nextWaiter += 1
+                    return state.nextWaiter
+                }
+                // Wake this waiter at the deadline too, so that it gives up instead of waiting for ever.
+                let timer = Task { [weak self] in
+                    try? await Task.sleep(until: deadline)
+                    self?.wake(id)
+                }
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state -> Bool in
                         if !state.idle.isEmpty || state.open < maximum || state.closed { return true }
-                        state.waiters.append(continuation)
+                        state.waiters.append((id, continuation))
                         return false
                     }
                     if resumeNow { continuation.resume() }
                 }
+                timer.cancel()
             case .closed:
                 throw FlightError(.unavailable, "the database is closed")
             }
@@ -134,7 +151,7 @@ final class SQLiteConnectionPool: Sendable {
                 return nil
             }
             state.idle.append(connection)
-            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+            return state.waiters.isEmpty ? nil : state.waiters.removeFirst().continuation
         }
         if state.withLock({ $0.closed }) { connection.close() }
         waiter?.resume()
@@ -144,7 +161,16 @@ final class SQLiteConnectionPool: Sendable {
     func dropped() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.open -= 1
-            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+            return state.waiters.isEmpty ? nil : state.waiters.removeFirst().continuation
+        }
+        waiter?.resume()
+    }
+
+    /// Resumes waiter `id` if it is still waiting (its deadline passed).
+    private func wake(_ id: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index).continuation
         }
         waiter?.resume()
     }
@@ -157,6 +183,6 @@ final class SQLiteConnectionPool: Sendable {
             return (state.idle, state.waiters)
         }
         for connection in idle { connection.close() }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.continuation.resume() }
     }
 }

@@ -11,7 +11,7 @@ extension SQLiteEngine {
             throw Self.status(error)
         }
         let id = Self.newHandle()
-        transactions.withLock { $0[id] = SQLiteTransaction(connection: connection) }
+        transactions.withLock { $0[id] = SQLiteTransaction(connection: connection, peer: context.peer) }
         logger.debug("transaction begun", metadata: ["peer": "\(context.peer)"])
         var result = ActionBeginTransactionResult()
         result.transactionID = id
@@ -91,7 +91,13 @@ extension SQLiteEngine {
         _ = transaction.savepoints.withLock { $0.removeValue(forKey: request.savepointID) }
     }
 
-    public func closeSession(context: FlightCallContext) async throws -> CloseSessionStatus { .closed }
+    /// Ends the session: the transactions begun over the caller's connection are rolled back
+    /// (clients such as ADBC close their session, but not their transaction, on close).
+    public func closeSession(context: FlightCallContext) async throws -> CloseSessionStatus {
+        let count = endTransactions { $0.peer == context.peer }
+        if count > 0 { logger.debug("session closed: rolled back \(count) transaction(s)", metadata: ["peer": "\(context.peer)"]) }
+        return .closed
+    }
 
     public func getSessionOptions(context: FlightCallContext) async throws -> [String: SessionOptionValue] { [:] }
 

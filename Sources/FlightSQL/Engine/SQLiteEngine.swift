@@ -25,6 +25,9 @@ public final class SQLiteEngine: FlightSQLService {
     let pool: SQLiteConnectionPool
     let transactions = Mutex<[Data: SQLiteTransaction]>([:])
     let prepared = Mutex<[Data: PreparedStatement]>([:])
+    /// How long a transaction may go unused before it is rolled back and its connection freed.
+    public let transactionIdleTimeout: Duration
+    private let sweeper = Mutex<Task<Void, Never>?>(nil)
     /// Prepared statements a server keeps at most; more are refused with RESOURCE_EXHAUSTED.
     let maximumPreparedStatements = 10_000
     /// Parameter rows one prepared statement keeps at most.
@@ -32,13 +35,18 @@ public final class SQLiteEngine: FlightSQLService {
 
     /// An engine serving the database at `path` (created if missing, unless `readOnly`),
     /// publishing query results through `manager`, with at most `maximumConnections` open.
+    /// A transaction unused for `transactionIdleTimeout` is rolled back, so that clients that
+    /// vanish without ending theirs do not hold connections and locks for ever; a call that
+    /// waits `connectionWaitTimeout` for a free connection fails with RESOURCE_EXHAUSTED.
     public init(path: String, readOnly: Bool = false, manager: any FlightManager = LocalFlightManager(),
-                maximumConnections: Int = 64, logger: Logger = Logger(label: "flight-sql.sqlite")) throws {
+                maximumConnections: Int = 64, transactionIdleTimeout: Duration = .seconds(300),
+                connectionWaitTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "flight-sql.sqlite")) throws {
         self.path = path
         self.readOnly = readOnly
         self.manager = manager
         self.logger = logger
-        pool = SQLiteConnectionPool(path: path, readOnly: readOnly, maximum: maximumConnections)
+        self.transactionIdleTimeout = transactionIdleTimeout
+        pool = SQLiteConnectionPool(path: path, readOnly: readOnly, maximum: maximumConnections, waitTimeout: connectionWaitTimeout)
         // Open one connection now, so that a bad path fails at start-up rather than at the first call.
         do {
             let first = try SQLiteConnection(path: path, readOnly: readOnly, create: !readOnly)
@@ -46,10 +54,45 @@ public final class SQLiteEngine: FlightSQLService {
         } catch {
             throw FlightError(.unavailable, "cannot open database \(path): \(error)")
         }
+        let period = min(transactionIdleTimeout / 4, .seconds(10))
+        sweeper.withLock {
+            $0 = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: period)
+                    self?.endIdleTransactions()
+                }
+            }
+        }
+    }
+
+    /// Rolls back and forgets the transactions matching `condition`; returns how many.
+    @discardableResult
+    func endTransactions(where condition: (SQLiteTransaction) -> Bool) -> Int {
+        let ended = transactions.withLock { table -> [SQLiteTransaction] in
+            let matching = table.filter { condition($0.value) }
+            for key in matching.keys { table[key] = nil }
+            return Array(matching.values)
+        }
+        for transaction in ended {
+            Task {
+                // Wait for a command still running in it; release rolls back.
+                await transaction.lock.lock()
+                pool.release(transaction.connection)
+                transaction.lock.unlock()
+            }
+        }
+        return ended.count
+    }
+
+    func endIdleTransactions() {
+        let timeout = transactionIdleTimeout
+        let count = endTransactions { $0.idle > timeout }
+        if count > 0 { logger.notice("rolled back \(count) transaction(s) idle for more than \(timeout)") }
     }
 
     /// Rolls back open transactions and closes every connection.
     public func close() {
+        sweeper.withLock { $0?.cancel() }
         let open = transactions.withLock { table in
             defer { table = [:] }
             return Array(table.values)
@@ -64,6 +107,8 @@ public final class SQLiteEngine: FlightSQLService {
             guard let open = transactions.withLock({ $0[transaction] }) else {
                 throw FlightError(.notFound, "unknown transaction (it may have ended)")
             }
+            open.enter()
+            defer { open.leave() }
             return try await open.lock.withLock {
                 do {
                     return try await body(open.connection)
@@ -104,14 +149,28 @@ public final class SQLiteEngine: FlightSQLService {
     static func newHandle() -> Data { Data(FlightCrypto.randomBytes(16)) }
 }
 
-/// An open transaction: its connection, serialised, and its savepoints.
+/// An open transaction: its connection, serialised, its savepoints, who opened it and when it
+/// was last used.
 final class SQLiteTransaction: Sendable {
     let connection: SQLiteConnection
     let lock = AsyncLock()
     /// Savepoint id → name.
     let savepoints = Mutex<[Data: String]>([:])
+    /// The client connection that began it (`FlightCallContext.peer`).
+    let peer: String
+    private let use = Mutex<(lastUsed: ContinuousClock.Instant, active: Int)>((.now, 0))
 
-    init(connection: SQLiteConnection) { self.connection = connection }
+    init(connection: SQLiteConnection, peer: String) {
+        self.connection = connection
+        self.peer = peer
+    }
+
+    /// Marks a command (or a result stream) running in the transaction.
+    func enter() { use.withLock { $0.active += 1 } }
+    /// Marks it done.
+    func leave() { use.withLock { $0 = (.now, $0.active - 1) } }
+    /// How long it has gone without a running command (zero while one runs).
+    var idle: Duration { use.withLock { $0.active > 0 ? .zero : .now - $0.lastUsed } }
 }
 
 /// A prepared statement: its SQL, the transaction it belongs to, and its bound parameters.
