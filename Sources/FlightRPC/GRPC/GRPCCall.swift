@@ -62,6 +62,23 @@ extension StreamCore: @unchecked Sendable {}
 /// wait while the stream holds more than its high-water mark.
 extension HTTP2Connection {
     func send(_ parts: [Buffer], on stream: StreamCore, before: (@Sendable () -> Void)? = nil) async throws {
+        let length = parts.reduce(0) { $0 + $1.count }
+        // Below the high-water mark the message is handed to the loop and the sender goes on:
+        // a round trip to the loop thread per message costs two thread switches, which for
+        // small messages is most of a call's time. Order is kept, as the loop runs its work
+        // in the order it was queued. A message that meets a stream closed meanwhile is
+        // dropped; the stream's closing reaches the call by its status, and the next send
+        // takes the path below and throws.
+        let closed = stream.closedForSenders.load(ordering: .acquiring)
+        let unsent = stream.unsentBytes.add(length, ordering: .relaxed).newValue
+        if !closed && unsent <= settings.outboundHighWater {
+            loop.execute { [self] in
+                guard !stream.closed && !isClosed else { return }
+                before?()
+                enqueue(parts, on: stream)
+            }
+            return
+        }
         // A parked writer must wake when its task is cancelled (deadline, client gone), not
         // only when the peer reads.
         let ticket = writerTickets.add(1, ordering: .relaxed).oldValue
@@ -94,8 +111,17 @@ extension HTTP2Connection {
         let (messages, continuation) = AsyncThrowingStream.makeStream(of: Buffer.self, throwing: (any Error).self)
         stream.inbound = continuation
         if stream.inboundFinished { continuation.finish() }
+        // Reads are reported to the loop only when it holds window back, or once they add up
+        // to a quarter of the high-water mark: a report per small message would cost two
+        // thread switches each. Unreported bytes stay below a quarter of the mark, so the
+        // loop, which may count them as unread, still returns window once the reader has read
+        // the rest of what it holds.
+        let threshold = max(1, settings.inboundHighWater / 4)
         return GRPCInbound(base: messages) { [self] bytes in
-            loop.execute { [self] in consumed(bytes, on: stream) }
+            let unreported = stream.unreportedConsumed.add(bytes, ordering: .relaxed).newValue
+            guard stream.windowHeld.load(ordering: .acquiring) || unreported >= threshold else { return }
+            let taken = stream.unreportedConsumed.exchange(0, ordering: .relaxed)
+            if taken > 0 { loop.execute { [self] in consumed(taken, on: stream) } }
         }
     }
 }

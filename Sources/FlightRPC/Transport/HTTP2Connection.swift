@@ -1,5 +1,6 @@
 import ArrowCore
 import CNGHTTP2
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,17 @@ final class StreamCore {
     /// Complete messages delivered but not yet read, and window we have not yet returned.
     var queuedInboundBytes = 0
     var heldWindow = 0
+    /// Whether `heldWindow` is above zero, for readers off the loop.
+    let windowHeld = Atomic<Bool>(false)
+    /// Bytes of messages read but not yet reported to the loop (see `makeInbound`).
+    let unreportedConsumed = Atomic<Int>(0)
+
+    /// Message bytes senders have handed over that nghttp2 has not taken yet, including those
+    /// still on their way to the loop. Read off the loop, so that a sender below the high-water
+    /// mark can go on without waiting for the loop (see `HTTP2Connection.send`).
+    let unsentBytes = Atomic<Int>(0)
+    /// Set when the stream closes, for senders off the loop.
+    let closedForSenders = Atomic<Bool>(false)
 
     /// Outbound message bytes not yet handed to nghttp2, in order.
     var outbound: [Buffer] = []
@@ -357,6 +369,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     func finishStream(_ stream: StreamCore, error: FlightError?) {
         guard !stream.closed else { return }
         stream.closed = true
+        stream.closedForSenders.store(true, ordering: .releasing)
         stream.closeError = error
         if !stream.inboundFinished {
             stream.inboundFinished = true
@@ -402,6 +415,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         if stream.heldWindow > 0 && stream.queuedInboundBytes < settings.inboundHighWater {
             nghttp2_session_consume_stream(session, stream.id, stream.heldWindow)
             stream.heldWindow = 0
+            stream.windowHeld.store(false, ordering: .releasing)
             flush()
         }
     }
@@ -526,6 +540,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             }
         }
         stream.outboundBytes -= length - remaining
+        stream.unsentBytes.subtract(length - remaining, ordering: .relaxed)
         if stream.outboundHead > 64 || stream.outboundHead == stream.outbound.count {
             stream.outbound.removeFirst(stream.outboundHead)
             stream.outboundHead = 0
@@ -631,6 +646,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                 nghttp2_session_consume_stream(session, id, bytes.count)
             } else {
                 stream.heldWindow += bytes.count
+                stream.windowHeld.store(true, ordering: .releasing)
             }
             for message in messages {
                 stream.queuedInboundBytes += message.count
