@@ -5,8 +5,9 @@ import Synchronization
 
 /// The single-node manager: every partition is served by this process.
 ///
-/// `.local` and `.push` partitions are kept in memory until their ticket expires (a client may
-/// read one more than once until then); `.pull` partitions live only in their signed ticket.
+/// `.local` and `.push` partitions are kept in memory until each has been read to the end
+/// once, or until their ticket expires unread; `.pull` partitions live only in their signed
+/// ticket, which any number of reads may redeem until it expires (their endpoints say when).
 /// Endpoints carry this node's location, or none when it has no public location, so clients
 /// read on the connection they already have.
 public final class LocalFlightManager: FlightManager {
@@ -14,6 +15,7 @@ public final class LocalFlightManager: FlightManager {
     private let secret: [UInt8]
     private let ticketLifetime: Int64
     private let runners: [String: any PartitionRunner]
+    private let maximumHeldQueries: Int
     private let queries = Mutex<[[UInt8]: HeldQuery]>([:])
 
     private struct HeldQuery {
@@ -21,15 +23,21 @@ public final class LocalFlightManager: FlightManager {
         var producers: [@Sendable (RecordBatchSink) async throws -> Void]
         var expiry: Int64
         var running: [UInt64: Task<Void, any Error>] = [:]
+        var unread: Set<UInt32>
     }
 
     private let nextRunID = Atomic<UInt64>(0)
 
     /// A manager for `node`, signing tickets with `secret` (32 random bytes by default; share
     /// it between nodes that must accept each other's tickets) that stay valid for
-    /// `ticketLifetime`, running pull tasks with `runners` keyed by task kind.
+    /// `ticketLifetime`, running pull tasks with `runners` keyed by task kind. At most
+    /// `maximumHeldQueries` queries wait in memory for their first read; more are refused
+    /// with RESOURCE_EXHAUSTED, so clients that plan queries and never read them cannot
+    /// fill the server's memory.
     public init(node: NodeInfo = NodeInfo(id: "local"), secret: [UInt8] = BasicAuthenticator.randomSecret(),
-                ticketLifetime: Duration = .seconds(600), runners: [String: any PartitionRunner] = [:]) {
+                ticketLifetime: Duration = .seconds(600), runners: [String: any PartitionRunner] = [:],
+                maximumHeldQueries: Int = 100_000) {
+        self.maximumHeldQueries = maximumHeldQueries
         self.node = node
         self.secret = secret
         self.ticketLifetime = max(1, ticketLifetime.components.seconds)
@@ -68,12 +76,19 @@ public final class LocalFlightManager: FlightManager {
                 let offered = nodes.compactMap(\.location)
                 if !offered.isEmpty { locations = offered }
             }
+            let reusableUntil: Date? = if case .pull = ticket.body { Date(timeIntervalSince1970: TimeInterval(expiry)) } else { nil }
             endpoints.append(FlightEndpoint(ticket: Ticket(ticket.encoded(secret: secret)), locations: locations,
-                                            expirationTime: Date(timeIntervalSince1970: TimeInterval(expiry))))
+                                            expirationTime: reusableUntil))
         }
-        queries.withLock { held in
+        try queries.withLock { held throws(FlightError) in
             held = held.filter { $0.value.expiry > now || !$0.value.running.isEmpty }
-            if !producers.isEmpty { held[queryID] = HeldQuery(schema: schema, producers: producers, expiry: expiry) }
+            guard producers.isEmpty || held.count < maximumHeldQueries else {
+                throw FlightError(.resourceExhausted, "\(held.count) planned queries wait to be read; read or cancel some first")
+            }
+            if !producers.isEmpty {
+                held[queryID] = HeldQuery(schema: schema, producers: producers, expiry: expiry,
+                                          unread: Set(0..<UInt32(producers.count)))
+            }
         }
         return FlightInfo(schema: schema, descriptor: descriptor, endpoints: endpoints)
     }
@@ -95,8 +110,8 @@ public final class LocalFlightManager: FlightManager {
     private func streamHeld(_ ticket: ManagerTicket, to writer: FlightRecordBatchWriter) async throws {
         let runID = nextRunID.add(1, ordering: .relaxed).newValue
         let started: Task<Void, any Error>? = try queries.withLock { held throws(FlightError) in
-            guard var query = held[ticket.queryID], Int(ticket.partition) < query.producers.count else {
-                throw FlightError(.notFound, "the query of this ticket was cancelled or has expired")
+            guard var query = held[ticket.queryID], query.unread.contains(ticket.partition) else {
+                throw FlightError(.notFound, "the partition of this ticket was already read, or its query was cancelled or has expired")
             }
             let produce = query.producers[Int(ticket.partition)]
             let sink = RecordBatchSink(schema: query.schema) { try await writer.write($0) }
@@ -119,6 +134,11 @@ public final class LocalFlightManager: FlightManager {
             }
         } onCancel: {
             started.cancel()
+        }
+        // Read to the end: the partition is done, and the query once every partition is.
+        queries.withLock { held in
+            held[ticket.queryID]?.unread.remove(ticket.partition)
+            if held[ticket.queryID]?.unread.isEmpty == true { held[ticket.queryID] = nil }
         }
     }
 

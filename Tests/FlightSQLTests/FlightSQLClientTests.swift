@@ -133,6 +133,37 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
         }
     }
 
+    @Test func sessionOptionsNameTheDefaultSchemaAndEndWithTheSession() async throws {
+        try await withGateway { client, _ in
+            let errors = try await client.flight.setSessionOptions(["schema": .string("nowhere"), "colour": .string("blue")])
+            #expect(errors == ["schema": .invalidValue, "colour": .invalidName])
+            #expect(try await client.flight.setSessionOptions(["schema": .string("main"), "catalog": .string("")]) == [:])
+            #expect(try await client.flight.getSessionOptions() == ["schema": .string("main"), "catalog": .string("")])
+            let keys = try await client.readAll(try await client.getPrimaryKeys(table: "parent"))
+            #expect(try strings(keys, column: 1) == ["main"])
+            #expect(try await client.flight.closeSession() == .closed)
+            #expect(try await client.flight.getSessionOptions() == [:])
+        }
+    }
+
+    @Test func cancellingARunningQueryStopsItsStream() async throws {
+        try await withGateway { client, _ in
+            let info = try await client.execute("""
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n
+                """)
+            let reader = Task { try await client.readAll(info) }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await client.cancel(info) == .cancelled)
+            do {
+                _ = try await reader.value
+                Issue.record("the stream did not stop")
+            } catch let error as FlightError {
+                #expect(error.code == .cancelled)
+            }
+            #expect(try await client.cancel(info) == .notCancellable)
+        }
+    }
+
     @Test func ingestCreatesAppendsAndReplacesAtomically() async throws {
         try await withGateway { client, database in
             let schema = Schema([Field("k", .int64, nullable: false), Field("v", .utf8)])
@@ -231,7 +262,7 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
         let manager = LocalFlightManager()
         let info = try await manager.distribute(Numbers(), for: .path(["numbers"]))
         #expect(info.endpoints.count == 3)
-        #expect(info.endpoints.allSatisfy { $0.locations.isEmpty && $0.expirationTime != nil })
+        #expect(info.endpoints.allSatisfy { $0.locations.isEmpty && $0.expirationTime == nil })
         #expect(manager.heldQueryCount == 1)
         #expect(await manager.cancel(info) == .cancelled)
         #expect(manager.heldQueryCount == 0)

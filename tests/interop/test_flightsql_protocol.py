@@ -178,6 +178,8 @@ def test_pyarrow_statement_query_ticket_round_trip(client):
     info = client.get_flight_info(flight.FlightDescriptor.for_command(command("CommandStatementQuery", s(1, "SELECT id, name FROM parent"))))
     assert info.schema.names == ["id", "name"]
     assert len(info.endpoints) == 1
-    # The ticket can be read again until it expires.
-    for _ in range(2):
-        assert client.do_get(info.endpoints[0].ticket).read_all().to_pylist() == [{"id": 1, "name": "one"}]
+    assert info.endpoints[0].expiration_time is None
+    assert client.do_get(info.endpoints[0].ticket).read_all().to_pylist() == [{"id": 1, "name": "one"}]
+    # A result held for its first read is gone once read.
+    with pytest.raises(pa.ArrowException, match="already read"):
+        client.do_get(info.endpoints[0].ticket).read_all()

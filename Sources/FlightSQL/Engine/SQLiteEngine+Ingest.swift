@@ -12,7 +12,7 @@ extension SQLiteEngine {
             throw FlightError(.invalidArgument, "SQLite has no catalogs; leave the ingest catalog unset")
         }
         guard !command.table.isEmpty else { throw FlightError(.invalidArgument, "ingest needs a table name") }
-        let database: String? = command.temporary ? "temp" : (command.hasSchema && !command.schema.isEmpty ? command.schema : nil)
+        let database: String? = command.temporary ? "temp" : (command.hasSchema && !command.schema.isEmpty ? command.schema : defaultDatabase(context))
         if command.temporary, command.hasSchema, !command.schema.isEmpty, command.schema != "temp" {
             throw FlightError(.invalidArgument, "a temporary table lives in schema 'temp', not '\(command.schema)'")
         }

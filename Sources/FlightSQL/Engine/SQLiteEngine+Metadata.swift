@@ -134,7 +134,7 @@ extension SQLiteEngine {
     public func tableTypes(context: FlightCallContext) async throws -> [String] { ["TABLE", "VIEW"] }
 
     public func primaryKeys(_ command: CommandGetPrimaryKeys, context: FlightCallContext) async throws -> [PrimaryKeyRow] {
-        let database = command.hasDbSchema && !command.dbSchema.isEmpty ? command.dbSchema : "main"
+        let database = command.hasDbSchema && !command.dbSchema.isEmpty ? command.dbSchema : defaultDatabase(context)
         return try await inspect { connection in
             try Self.columns(of: command.table, in: database, on: connection)
                 .filter { $0.primaryKeyPosition > 0 }
@@ -194,12 +194,12 @@ extension SQLiteEngine {
     }
 
     public func importedKeys(_ command: CommandGetImportedKeys, context: FlightCallContext) async throws -> [ForeignKeyRow] {
-        let database = command.hasDbSchema && !command.dbSchema.isEmpty ? command.dbSchema : "main"
+        let database = command.hasDbSchema && !command.dbSchema.isEmpty ? command.dbSchema : defaultDatabase(context)
         return try await inspect { connection in try Self.importedKeys(of: command.table, in: database, on: connection) }
     }
 
     public func exportedKeys(_ command: CommandGetExportedKeys, context: FlightCallContext) async throws -> [ForeignKeyRow] {
-        let database = command.hasDbSchema && !command.dbSchema.isEmpty ? command.dbSchema : "main"
+        let database = command.hasDbSchema && !command.dbSchema.isEmpty ? command.dbSchema : defaultDatabase(context)
         return try await inspect { connection in
             try Self.tableNames(in: database, on: connection).flatMap { child in
                 try Self.importedKeys(of: child, in: database, on: connection).filter { $0.pkTable == command.table }
@@ -208,7 +208,7 @@ extension SQLiteEngine {
     }
 
     public func crossReference(_ command: CommandGetCrossReference, context: FlightCallContext) async throws -> [ForeignKeyRow] {
-        let database = command.hasFkDbSchema && !command.fkDbSchema.isEmpty ? command.fkDbSchema : "main"
+        let database = command.hasFkDbSchema && !command.fkDbSchema.isEmpty ? command.fkDbSchema : defaultDatabase(context)
         return try await inspect { connection in
             try Self.importedKeys(of: command.fkTable, in: database, on: connection).filter { $0.pkTable == command.pkTable }
         }

@@ -92,16 +92,50 @@ extension SQLiteEngine {
     }
 
     /// Ends the session: the transactions begun over the caller's connection are rolled back
-    /// (clients such as ADBC close their session, but not their transaction, on close).
+    /// (clients such as ADBC close their session, but not their transaction, on close) and
+    /// its options are forgotten.
     public func closeSession(context: FlightCallContext) async throws -> CloseSessionStatus {
         let count = endTransactions { $0.peer == context.peer }
         if count > 0 { logger.debug("session closed: rolled back \(count) transaction(s)", metadata: ["peer": "\(context.peer)"]) }
+        sessions.withLock { $0[context.peer] = nil }
         return .closed
     }
 
-    public func getSessionOptions(context: FlightCallContext) async throws -> [String: SessionOptionValue] { [:] }
+    /// The session's options: `schema` (the database used where a command names none) and
+    /// `catalog` (always empty: SQLite has no catalogs).
+    public func getSessionOptions(context: FlightCallContext) async throws -> [String: SessionOptionValue] {
+        sessions.withLock { $0[context.peer] ?? [:] }
+    }
 
+    /// Sets `schema` to an attached database (`main`, `temp`, ...) or `catalog` to the empty
+    /// string; `.unset` removes either. Other names are refused with `invalidName`.
     public func setSessionOptions(_ options: [String: SessionOptionValue], context: FlightCallContext) async throws -> [String: SessionOptionError] {
-        options.mapValues { _ in .invalidName }
+        let databases = try await inspect { connection in try Self.databases(on: connection) + ["temp"] }
+        var errors: [String: SessionOptionError] = [:]
+        var accepted: [String: SessionOptionValue] = [:]
+        for (name, value) in options {
+            switch (name, value) {
+            case ("schema", .string(let database)) where databases.contains(database):
+                accepted[name] = value
+            case ("catalog", .string("")), ("schema", .unset), ("catalog", .unset):
+                accepted[name] = value
+            case ("schema", _), ("catalog", _):
+                errors[name] = .invalidValue
+            default:
+                errors[name] = .invalidName
+            }
+        }
+        sessions.withLock { table in
+            var session = table[context.peer] ?? [:]
+            for (name, value) in accepted { session[name] = value == .unset ? nil : value }
+            table[context.peer] = session.isEmpty ? nil : session
+        }
+        return errors
+    }
+
+    /// The database a command without one uses: the session's `schema`, else `main`.
+    func defaultDatabase(_ context: FlightCallContext) -> String {
+        if case .string(let name) = sessions.withLock({ $0[context.peer]?["schema"] }) { return name }
+        return "main"
     }
 }

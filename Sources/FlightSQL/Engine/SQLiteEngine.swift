@@ -25,6 +25,8 @@ public final class SQLiteEngine: FlightSQLService {
     let pool: SQLiteConnectionPool
     let transactions = Mutex<[Data: SQLiteTransaction]>([:])
     let prepared = Mutex<[Data: PreparedStatement]>([:])
+    /// Session options by client connection (`FlightCallContext.peer`).
+    let sessions = Mutex<[String: [String: SessionOptionValue]]>([:])
     /// How long a transaction may go unused before it is rolled back and its connection freed.
     public let transactionIdleTimeout: Duration
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
