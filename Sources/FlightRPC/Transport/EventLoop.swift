@@ -30,6 +30,8 @@ final class EventLoop: @unchecked Sendable {
     private let stopped = Atomic<Bool>(false)
     /// Loop thread only.
     private var handlers: [Int32: any EventHandler] = [:]
+    /// Work to run once this iteration's events and queued work are done. Loop thread only.
+    private var endOfIteration: [() -> Void] = []
     private let threadID = Mutex<pthread_t?>(nil)
     private let name: String
 
@@ -88,6 +90,12 @@ final class EventLoop: @unchecked Sendable {
         handlers[fd] = handler
     }
 
+    /// Runs `work` after the events and queued work of this iteration: several changes made
+    /// in one iteration then share one flush. Loop thread only.
+    func atEndOfIteration(_ work: @escaping () -> Void) {
+        endOfIteration.append(work)
+    }
+
     /// Changes the events `fd` is watched for. Loop thread only.
     func modify(_ fd: Int32, events: UInt32) {
         var event = epoll_event()
@@ -134,6 +142,11 @@ final class EventLoop: @unchecked Sendable {
                 return taken
             }
             for item in work { item() }
+            while !endOfIteration.isEmpty {
+                let last = endOfIteration
+                endOfIteration.removeAll()
+                for item in last { item() }
+            }
         }
         // Work queued before the stop (closing connections, waking writers) still runs, and
         // whatever is still registered is told to shut down, so no continuation is left waiting.

@@ -115,6 +115,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     /// nghttp2 must not be re-entered from its own callbacks.
     private var insideSession = false
     private var flushRequested = false
+    private var flushScheduled = false
     /// Streams whose data waits for the outbound queue to drain.
     private var blockedStreams: [Int32] = []
     /// Frames are not produced past this many queued bytes; the socket must drain first.
@@ -405,7 +406,17 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             stream.dataDeferred = false
             nghttp2_session_resume_data(session, stream.id)
         }
-        flush()
+        scheduleFlush()
+    }
+
+    /// Flushes at the end of the loop's iteration, once for all the messages queued in it.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.atEndOfIteration { [self] in
+            flushScheduled = false
+            flush()
+        }
     }
 
     /// Returns window to the peer for `bytes` of a stream's messages that were read. Loop thread.

@@ -183,7 +183,8 @@ extension SQLiteEngine {
     // MARK: FlightSQLService: statements
 
     public func flightInfoStatement(_ command: CommandStatementQuery, descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
-        try await flightInfo(sql: command.query, parameters: [],
+        logger.debug("statement", metadata: ["peer": "\(context.peer)", "sql": "\(command.query)"])
+        return try await flightInfo(sql: command.query, parameters: [],
                              transaction: command.hasTransactionID ? command.transactionID : nil, descriptor: descriptor)
     }
 
@@ -224,6 +225,7 @@ extension SQLiteEngine {
 
     public func createPreparedStatement(_ request: ActionCreatePreparedStatementRequest, context: FlightCallContext) async throws -> ActionCreatePreparedStatementResult {
         let transaction = request.hasTransactionID ? request.transactionID : nil
+        logger.debug("prepare", metadata: ["peer": "\(context.peer)", "sql": "\(request.query)"])
         let statement = try await withConnection(transaction: transaction) { connection in
             try await SQLiteWork.run(on: connection) {
                 let statement = try connection.prepare(request.query)
