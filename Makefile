@@ -53,12 +53,14 @@ interop-test:
 	swift build --product flight-file-server
 	swift build --product flight-bench
 	swift build --product flight-sql-server
+	swift build --product flightsql
 	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration \
 	ARROW_CDATA_BRIDGE=$(CURDIR)/.build/debug/libArrowCDataBridge.so \
 	FLIGHT_CLI=$(CURDIR)/.build/debug/flight \
 	FLIGHT_FILE_SERVER=$(CURDIR)/.build/debug/flight-file-server \
 	FLIGHT_BENCH=$(CURDIR)/.build/debug/flight-bench \
 	FLIGHT_SQL_SERVER=$(CURDIR)/.build/debug/flight-sql-server \
+	FLIGHTSQL=$(CURDIR)/.build/debug/flightsql \
 	  $(PYTHON) -m pytest -q tests/interop
 
 bench: deps

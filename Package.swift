@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "flight", targets: ["flight"]),
         .executable(name: "flight-file-server", targets: ["flight-file-server"]),
         .executable(name: "flight-sql-server", targets: ["flight-sql-server"]),
+        .executable(name: "flightsql", targets: ["flightsql"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -86,6 +87,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        .executableTarget(
+            name: "flightsql",
+            dependencies: [
+                "ArrowCore", "FlightRPC", "FlightSQL", "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/flightsql",
             swiftSettings: strict
         ),
         .target(

@@ -184,6 +184,12 @@ def flight_sql_server_bin() -> str:
     return _executable("FLIGHT_SQL_SERVER", "flight-sql-server")
 
 
+@pytest.fixture(scope="session")
+def flightsql_bin() -> str:
+    """Path of our `flightsql` shell."""
+    return _executable("FLIGHTSQL", "flightsql")
+
+
 @pytest.fixture
 def start_sql_server(flight_sql_server_bin, tmp_path_factory):
     """Starts `flight-sql-server --host 127.0.0.1 --port 0 [args]`; every server started is
