@@ -17,3 +17,10 @@ static inline long swift_arrow_flight_SSL_CTX_set_min_proto_version(SSL_CTX *ctx
 }
 static const uint64_t swift_arrow_flight_SSL_OP_NO_COMPRESSION = SSL_OP_NO_COMPRESSION;
 static const uint64_t swift_arrow_flight_SSL_OP_NO_RENEGOTIATION = SSL_OP_NO_RENEGOTIATION;
+
+/* Initialises OpenSSL without its exit-time cleanup: that cleanup frees OpenSSL's global
+   state while other threads (event loops, handler tasks) may still use it, which crashes a
+   server that exits after a TLS shutdown. Must be the first OpenSSL call of the process. */
+static inline int swift_arrow_flight_openssl_init(void) {
+    return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}

@@ -18,6 +18,7 @@ public struct NodeInfo: Sendable, Hashable, CustomStringConvertible {
         self.internalLocation = internalLocation
     }
 
+    /// `id@location`, for logs.
     public var description: String { "\(id)@\(location?.uri ?? "(this connection)")" }
 }
 

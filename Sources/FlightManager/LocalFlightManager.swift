@@ -11,6 +11,7 @@ import Synchronization
 /// Endpoints carry this node's location, or none when it has no public location, so clients
 /// read on the connection they already have.
 public final class LocalFlightManager: FlightManager {
+    /// This process, the only member.
     public let node: NodeInfo
     private let secret: [UInt8]
     private let ticketLifetime: Int64

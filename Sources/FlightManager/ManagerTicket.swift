@@ -9,6 +9,7 @@ import Foundation
 /// kind (UInt16 length + UTF-8), payload (UInt32 length + bytes) and the schema (UInt32 length
 /// + encapsulated IPC schema); then HMAC-SHA256 of everything before it.
 package struct ManagerTicket: Sendable, Equatable {
+    /// Where the partition's batches come from.
     package enum Body: Sendable, Equatable {
         /// A partition held in the planning node's memory until read or expired.
         case held
@@ -16,14 +17,19 @@ package struct ManagerTicket: Sendable, Equatable {
         case pull(PartitionTask, schema: Schema)
     }
 
+    /// The query's random 16-byte id.
     package var queryID: [UInt8]
+    /// The partition's index in the query.
     package var partition: UInt32
+    /// When the ticket stops being valid, in Unix seconds.
     package var expiry: Int64
+    /// Held in memory, or a task.
     package var body: Body
 
     static let magic: [UInt8] = Array("SAFM".utf8)
     static let maximumSize = 16 << 20
 
+    /// A ticket for partition `partition` of query `queryID`.
     package init(queryID: [UInt8], partition: UInt32, expiry: Int64, body: Body) {
         self.queryID = queryID
         self.partition = partition
@@ -31,6 +37,7 @@ package struct ManagerTicket: Sendable, Equatable {
         self.body = body
     }
 
+    /// The ticket's bytes, signed with `secret`.
     package func encoded(secret: [UInt8]) -> [UInt8] {
         var out = Self.magic
         out.append(1)

@@ -77,12 +77,19 @@ public typealias XdbcDataType = Arrow_Flight_Protocol_Sql_XdbcDataType
 
 /// The action types of Flight SQL.
 public enum FlightSQLAction {
+    /// Body `ActionCreatePreparedStatementRequest`; result `ActionCreatePreparedStatementResult`.
     public static let createPreparedStatement = "CreatePreparedStatement"
+    /// Body `ActionCreatePreparedSubstraitPlanRequest`; result `ActionCreatePreparedStatementResult`.
     public static let createPreparedSubstraitPlan = "CreatePreparedSubstraitPlan"
+    /// Body `ActionClosePreparedStatementRequest`; no result.
     public static let closePreparedStatement = "ClosePreparedStatement"
+    /// Body `ActionBeginTransactionRequest`; result `ActionBeginTransactionResult`.
     public static let beginTransaction = "BeginTransaction"
+    /// Body `ActionEndTransactionRequest`; no result.
     public static let endTransaction = "EndTransaction"
+    /// Body `ActionBeginSavepointRequest`; result `ActionBeginSavepointResult`.
     public static let beginSavepoint = "BeginSavepoint"
+    /// Body `ActionEndSavepointRequest`; no result.
     public static let endSavepoint = "EndSavepoint"
     /// Deprecated by the standard `CancelFlightInfo` action.
     public static let cancelQuery = "CancelQuery"

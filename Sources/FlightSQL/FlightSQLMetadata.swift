@@ -3,7 +3,9 @@ import FlightRPC
 
 /// A database schema, one row of GetDbSchemas.
 public struct DbSchemaRow: Sendable, Hashable {
+    /// The catalog, or nil when the source has none.
     public var catalog: String?
+    /// The schema's name.
     public var name: String
     /// A row for schema `name` in `catalog`.
     public init(catalog: String?, name: String) {
@@ -14,8 +16,11 @@ public struct DbSchemaRow: Sendable, Hashable {
 
 /// A table, one row of GetTables.
 public struct TableRow: Sendable, Hashable {
+    /// The catalog, or nil when the source has none.
     public var catalog: String?
+    /// The database schema, or nil when the source has none.
     public var dbSchema: String?
+    /// The table's name.
     public var name: String
     /// `TABLE`, `VIEW`, or another of GetTableTypes' values.
     public var type: String
@@ -33,12 +38,17 @@ public struct TableRow: Sendable, Hashable {
 
 /// A primary key column, one row of GetPrimaryKeys.
 public struct PrimaryKeyRow: Sendable, Hashable {
+    /// The catalog, or nil.
     public var catalog: String?
+    /// The database schema, or nil.
     public var dbSchema: String?
+    /// The table.
     public var table: String
+    /// The key column.
     public var column: String
     /// The column's 1-based position in the key.
     public var keySequence: Int32
+    /// The key's name, if it has one.
     public var keyName: String?
     /// A row for `column` of `table`'s primary key.
     public init(catalog: String?, dbSchema: String?, table: String, column: String, keySequence: Int32, keyName: String? = nil) {
@@ -53,19 +63,31 @@ public struct PrimaryKeyRow: Sendable, Hashable {
 
 /// A foreign key column pair, one row of GetImportedKeys, GetExportedKeys and GetCrossReference.
 public struct ForeignKeyRow: Sendable, Hashable {
+    /// The referenced (primary key) table's catalog, or nil.
     public var pkCatalog: String?
+    /// The referenced table's database schema, or nil.
     public var pkDbSchema: String?
+    /// The referenced table.
     public var pkTable: String
+    /// The referenced column.
     public var pkColumn: String
+    /// The referring (foreign key) table's catalog, or nil.
     public var fkCatalog: String?
+    /// The referring table's database schema, or nil.
     public var fkDbSchema: String?
+    /// The referring table.
     public var fkTable: String
+    /// The referring column.
     public var fkColumn: String
     /// The pair's 1-based position in the key.
     public var keySequence: Int32
+    /// The foreign key's name, if it has one.
     public var fkKeyName: String?
+    /// The referenced key's name, if it has one.
     public var pkKeyName: String?
+    /// What an update of the referenced key does.
     public var updateRule: UpdateDeleteRules
+    /// What a delete of the referenced row does.
     public var deleteRule: UpdateDeleteRules
     /// A row saying `fkTable.fkColumn` refers to `pkTable.pkColumn`.
     public init(pkCatalog: String?, pkDbSchema: String?, pkTable: String, pkColumn: String,
@@ -90,26 +112,43 @@ public struct ForeignKeyRow: Sendable, Hashable {
 
 /// A data type, one row of GetXdbcTypeInfo.
 public struct XdbcTypeInfoRow: Sendable, Hashable {
+    /// The type's name in the data source.
     public var typeName: String
+    /// The XDBC type code.
     public var dataType: Int32
+    /// The largest size (digits, characters or bytes), if bounded.
     public var columnSize: Int32?
+    /// What a literal starts with, if anything.
     public var literalPrefix: String?
+    /// What a literal ends with, if anything.
     public var literalSuffix: String?
+    /// The parameters a type declaration takes, if any.
     public var createParams: [String]?
     /// 0 no nulls, 1 nullable, 2 unknown.
     public var nullable: Int32
+    /// Whether comparisons are case-sensitive.
     public var caseSensitive: Bool
     /// 0 none, 1 char, 2 basic, 3 full.
     public var searchable: Int32
+    /// Whether the type is unsigned, when that applies.
     public var unsignedAttribute: Bool?
+    /// Whether the type has a fixed precision and scale.
     public var fixedPrecScale: Bool
+    /// Whether the type can be auto-incremented, when that applies.
     public var autoIncrement: Bool?
+    /// The type's localised name.
     public var localTypeName: String?
+    /// The smallest scale, when that applies.
     public var minimumScale: Int32?
+    /// The largest scale, when that applies.
     public var maximumScale: Int32?
+    /// The SQL type code (the same as `dataType`).
     public var sqlDataType: Int32
+    /// The datetime or interval subcode, when that applies.
     public var datetimeSubcode: Int32?
+    /// The radix of `columnSize` (2 or 10), when that applies.
     public var numPrecRadix: Int32?
+    /// The interval leading precision, when that applies.
     public var intervalPrecision: Int32?
 
     /// A row for `typeName` with XDBC code `dataType`; the rest defaults to "unknown".
@@ -142,11 +181,17 @@ public struct XdbcTypeInfoRow: Sendable, Hashable {
 
 /// One GetSqlInfo value: a member of the specification's dense union.
 public enum SqlInfoValue: Sendable, Hashable {
+    /// `string_value`.
     case string(String)
+    /// `bool_value`.
     case bool(Bool)
+    /// `bigint_value`.
     case bigint(Int64)
+    /// `int32_bitmask` (also used for int32 values and enum ordinals some items take).
     case int32Bitmask(Int32)
+    /// `string_list`.
     case stringList([String])
+    /// `int32_to_int32_list_map`.
     case int32ToInt32ListMap([Int32: [Int32]])
 }
 

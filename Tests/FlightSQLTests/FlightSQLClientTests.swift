@@ -191,7 +191,7 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
             #expect(try await client.dbSchemas() == [DbSchemaRow(catalog: nil, name: "main")])
             let tables = try await client.tables(includeSchema: true)
             #expect(tables.map(\.name) == ["child", "parent"])
-            #expect(tables.first { $0.name == "parent" }?.schema?.fields.map(\.nullable) == [true, false])
+            #expect(tables.first { $0.name == "parent" }?.schema?.fields.map(\.nullable) == [false, false])
             #expect(try await client.tableTypes() == ["TABLE", "VIEW"])
             let info = try await client.sqlInfo([0, 8, 508, 9999])
             #expect(info[0] == .string("swift-arrow-flight SQLite"))

@@ -118,25 +118,36 @@ class ServerProcess:
             self.proc.wait(timeout=10)
 
 
+class ServerStarter:
+    """Starts one of our servers as often as a test asks; `finish` stops every one with
+    SIGTERM and fails the test unless each exits 0 (a clean shutdown)."""
+
+    def __init__(self, binary: str, name: str, tmp_path_factory):
+        self.binary, self.name, self.tmp_path_factory = binary, name, tmp_path_factory
+        self.started: list[ServerProcess] = []
+
+    def start(self, *args) -> ServerProcess:
+        log = self.tmp_path_factory.mktemp("log") / f"{self.name}.log"
+        server = ServerProcess([self.binary, *args], log)
+        self.started.append(server)
+        return server
+
+    def finish(self) -> None:
+        failures = []
+        for server in self.started:
+            status = server.stop()
+            if status != 0:
+                failures.append(f"exit status {status}; log:\n{server.log()}")
+        assert not failures, f"{self.name} did not shut down cleanly: " + "\n".join(failures)
+
+
 @pytest.fixture
 def start_file_server(flight_file_server_bin, tmp_path_factory):
     """Starts `flight-file-server --root ROOT --host 127.0.0.1 --port 0 [args]`; every server
     started is stopped with SIGTERM at the end of the test and must exit 0."""
-    started: list[ServerProcess] = []
-
-    def start(root: pathlib.Path, *args) -> ServerProcess:
-        log = tmp_path_factory.mktemp("log") / "flight-file-server.log"
-        server = ServerProcess([flight_file_server_bin, "--root", root, "--host", "127.0.0.1", "--port", "0", *args], log)
-        started.append(server)
-        return server
-
-    yield start
-    failures = []
-    for server in started:
-        status = server.stop()
-        if status != 0:
-            failures.append(f"exit status {status}; log:\n{server.log()}")
-    assert not failures, "flight-file-server did not shut down cleanly: " + "\n".join(failures)
+    starter = ServerStarter(flight_file_server_bin, "flight-file-server", tmp_path_factory)
+    yield lambda root, *args: starter.start("--root", root, "--host", "127.0.0.1", "--port", "0", *args)
+    starter.finish()
 
 
 @pytest.fixture(scope="module")
@@ -194,18 +205,6 @@ def flightsql_bin() -> str:
 def start_sql_server(flight_sql_server_bin, tmp_path_factory):
     """Starts `flight-sql-server --host 127.0.0.1 --port 0 [args]`; every server started is
     stopped with SIGTERM at the end of the test and must exit 0."""
-    started: list[ServerProcess] = []
-
-    def start(*args) -> ServerProcess:
-        log = tmp_path_factory.mktemp("log") / "flight-sql-server.log"
-        server = ServerProcess([flight_sql_server_bin, "--host", "127.0.0.1", "--port", "0", "--log-level", "debug", *args], log)
-        started.append(server)
-        return server
-
-    yield start
-    failures = []
-    for server in started:
-        status = server.stop()
-        if status != 0:
-            failures.append(f"exit status {status}; log:\n{server.log()}")
-    assert not failures, "flight-sql-server did not shut down cleanly: " + "\n".join(failures)
+    starter = ServerStarter(flight_sql_server_bin, "flight-sql-server", tmp_path_factory)
+    yield lambda *args: starter.start("--host", "127.0.0.1", "--port", "0", "--log-level", "debug", *args)
+    starter.finish()

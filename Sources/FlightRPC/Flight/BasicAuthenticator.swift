@@ -55,8 +55,13 @@ public struct BasicAuthenticator: Sendable {
 /// Signing helpers shared by the package's other layers (FlightManager tickets, user files),
 /// so that OpenSSL is called from one place.
 package enum FlightCrypto {
+    /// OpenSSL, initialised once without its exit-time cleanup (see the shim). Every entry
+    /// into OpenSSL reads this first.
+    package static let ready: Bool = swift_arrow_flight_openssl_init() == 1
+
     /// HMAC-SHA256 of `message` under `key` (32 bytes).
     package static func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+        _ = ready
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 32
         _ = HMAC(EVP_sha256(), key, Int32(key.count), message, message.count, &out, &length)
@@ -70,6 +75,7 @@ package enum FlightCrypto {
 
     /// `count` random bytes from OpenSSL's generator.
     package static func randomBytes(_ count: Int) -> [UInt8] {
+        _ = ready
         var bytes = [UInt8](repeating: 0, count: count)
         _ = RAND_bytes(&bytes, Int32(count))
         return bytes
@@ -79,6 +85,7 @@ package enum FlightCrypto {
     /// nil when OpenSSL refuses the parameters.
     package static func pbkdf2SHA256(password: String, salt: [UInt8], iterations: Int, length: Int = 32) -> [UInt8]? {
         guard iterations > 0, iterations <= Int(Int32.max), length > 0 else { return nil }
+        _ = ready
         var out = [UInt8](repeating: 0, count: length)
         let password = Array(password.utf8)
         let ok = password.withUnsafeBufferPointer { pw in

@@ -102,6 +102,10 @@ public final class FlightClient: Sendable {
         self.location = location
     }
 
+    /// The Bearer token of the last successful `authenticateBasicToken`, sent with every call;
+    /// other servers of the same cluster accept it too.
+    public var bearerToken: String? { bearer.get() }
+
     /// Closes the connection.
     public func close() {
         connection.close()

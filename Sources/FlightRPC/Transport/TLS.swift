@@ -10,6 +10,7 @@ final class TLSContext: @unchecked Sendable {
     let isServer: Bool
 
     private init(server: Bool) throws(TransportError) {
+        _ = FlightCrypto.ready
         guard let method = server ? TLS_server_method() : TLS_client_method(), let context = SSL_CTX_new(method) else {
             throw .tls("cannot create an SSL context: \(TLSContext.lastError())")
         }

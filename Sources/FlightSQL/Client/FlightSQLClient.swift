@@ -168,11 +168,16 @@ public final class FlightSQLClient: Sendable {
         if remote.isEmpty || endpoint.locations.contains(.reuseConnection) {
             return try await flight.doGet(endpoint.ticket, options: options)
         }
+        // The token from this connection's login is valid on every node that shares the secret.
+        var remoteOptions = options
+        if let token = flight.bearerToken, !options.headers.contains(where: { $0.name == "authorization" }) {
+            remoteOptions.headers.append((name: "authorization", value: "Bearer \(token)"))
+        }
         var lastError: (any Error)?
         for location in remote {
             do {
                 let other = try await FlightClient(location: location, options: clientOptions)
-                return try await other.doGet(endpoint.ticket, options: options)
+                return try await other.doGet(endpoint.ticket, options: remoteOptions)
             } catch {
                 lastError = error
             }
@@ -486,6 +491,7 @@ public final class FlightSQLPreparedStatement: @unchecked Sendable {
 
 /// The batches of a result, read from its endpoints in parallel (see ``FlightSQLClient/stream(_:bufferedBatches:options:)``).
 public struct FlightSQLBatchStream: AsyncSequence, Sendable {
+    /// A record batch of the result.
     public typealias Element = RecordBatch
     let base: AsyncThrowingStream<RecordBatch, any Error>
     let credits: BatchCredits
@@ -495,6 +501,8 @@ public struct FlightSQLBatchStream: AsyncSequence, Sendable {
         var base: AsyncThrowingStream<RecordBatch, any Error>.AsyncIterator
         let credits: BatchCredits
 
+        /// The next batch from any endpoint; nil when every endpoint has ended. Throws the
+        /// first endpoint's error, which stops the others.
         public mutating func next() async throws -> RecordBatch? {
             let batch = try await base.next()
             if batch != nil { credits.give() }
@@ -502,6 +510,7 @@ public struct FlightSQLBatchStream: AsyncSequence, Sendable {
         }
     }
 
+    /// An iterator over the batches; a stream is iterated once.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), credits: credits) }
 }
 

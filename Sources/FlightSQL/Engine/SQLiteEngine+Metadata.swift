@@ -86,15 +86,17 @@ extension SQLiteEngine {
         let info = try columns(of: table, in: database, on: connection)
         let sampled = try SQLiteTypeMapping.inferSchema(
             connection.prepare("SELECT * FROM \(try SQLiteIngest.quoteIdentifier(database)).\(try SQLiteIngest.quoteIdentifier(table))"))
+        // A lone INTEGER PRIMARY KEY is the rowid: never NULL (SQLite assigns one), though
+        // table_info does not mark it NOT NULL.
+        let keyColumns = info.filter { $0.primaryKeyPosition > 0 }
         return Schema(info.enumerated().map { index, column in
             let type = SQLiteTypeMapping.arrowType(declared: column.declaredType)
                 ?? (index < sampled.fields.count ? sampled.fields[index].type : .utf8)
+            let isRowID = keyColumns.count == 1 && column.primaryKeyPosition == 1 && column.declaredType?.uppercased() == "INTEGER"
             let metadata = FlightSQLColumnMetadata(
                 schemaName: database, tableName: table, typeName: column.declaredType ?? "",
-                isAutoIncrement: column.primaryKeyPosition == 1 && column.declaredType?.uppercased() == "INTEGER"
-                    && info.filter({ $0.primaryKeyPosition > 0 }).count == 1,
-                isReadOnly: false, isSearchable: true)
-            return Field(column.name, type, nullable: !column.notNull, metadata: metadata.metadata)
+                isAutoIncrement: isRowID, isReadOnly: false, isSearchable: true)
+            return Field(column.name, type, nullable: !column.notNull && !isRowID, metadata: metadata.metadata)
         })
     }
 
