@@ -110,7 +110,7 @@ public final class LocalFlightManager: FlightManager {
 
     private func streamHeld(_ ticket: ManagerTicket, to writer: FlightRecordBatchWriter) async throws {
         let runID = nextRunID.add(1, ordering: .relaxed).newValue
-        let started: Task<Void, any Error>? = try queries.withLock { held throws(FlightError) in
+        let started: Task<Void, any Error> = try queries.withLock { held throws(FlightError) in
             guard var query = held[ticket.queryID], query.unread.contains(ticket.partition) else {
                 throw FlightError(.notFound, "the partition of this ticket was already read, or its query was cancelled or has expired")
             }
@@ -125,7 +125,6 @@ public final class LocalFlightManager: FlightManager {
             held[ticket.queryID] = query
             return task
         }
-        guard let started else { return }
         defer { _ = queries.withLock { $0[ticket.queryID]?.running.removeValue(forKey: runID) } }
         try await withTaskCancellationHandler {
             do {

@@ -182,6 +182,17 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
                 try await client.ingest([bad], schema: bad.schema, table: "loaded", mode: .append)
             }
             #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM loaded") == [["2"]])
+
+            // Temporary tables belong to one connection: only inside a transaction.
+            await #expect(throws: FlightError.self) {
+                try await client.ingest([batch], schema: schema, table: "scratch", mode: .create, temporary: true)
+            }
+            let transaction = try await client.beginTransaction()
+            #expect(try await client.ingest([batch], schema: schema, table: "scratch", mode: .create, temporary: true,
+                                            transaction: transaction) == 2)
+            let counted = try await client.readAll(try await client.execute("SELECT count(*) FROM temp.scratch", transaction: transaction))
+            #expect(try int64s(counted, column: 0) == [2])
+            try await client.rollback(transaction)
         }
     }
 

@@ -406,8 +406,17 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             stream.dataDeferred = false
             nghttp2_session_resume_data(session, stream.id)
         }
-        scheduleFlush()
+        // Large messages go out at once, so the socket is busy while the sender makes the next;
+        // small ones wait for the end of the iteration and share a write.
+        if stream.outboundBytes >= Self.immediateFlushBytes {
+            flush()
+        } else {
+            scheduleFlush()
+        }
     }
+
+    /// Queued bytes on a stream from which a flush does not wait for the end of the iteration.
+    static let immediateFlushBytes = 64 << 10
 
     /// Flushes at the end of the loop's iteration, once for all the messages queued in it.
     private func scheduleFlush() {

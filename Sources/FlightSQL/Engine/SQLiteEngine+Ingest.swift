@@ -16,6 +16,11 @@ extension SQLiteEngine {
         if command.temporary, command.hasSchema, !command.schema.isEmpty, command.schema != "temp" {
             throw FlightError(.invalidArgument, "a temporary table lives in schema 'temp', not '\(command.schema)'")
         }
+        // A temporary table belongs to one SQLite connection; outside a transaction the next
+        // command may run on another pooled connection and not see it.
+        if command.temporary && !(command.hasTransactionID && !command.transactionID.isEmpty) {
+            throw FlightError(.invalidArgument, "a temporary table lives on one connection: ingest it inside a transaction")
+        }
         guard let schema = try await data.schema() else {
             throw FlightError(.invalidArgument, "ingest stream has no schema")
         }
