@@ -67,6 +67,23 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
         }
     }
 
+    @Test func resultsReadAtPlanningMatchResultsStreamedLater() async throws {
+        try await withGateway { client, _ in
+            // Mixed classes in an untyped column: numbers read as SQLite's own text of them.
+            let mixed = "SELECT CASE WHEN i % 2 = 0 THEN i * 1.5 ELSE 'x' || i END AS v FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) SELECT i FROM n)"
+            let small = try await client.readAll(try await client.execute(mixed.replacingOccurrences(of: "%d", with: "10")))
+            #expect(small.first?.schema.fields.map(\.type) == [.utf8])
+            #expect(try strings(small, column: 0).prefix(4) == ["x1", "3.0", "x3", "6.0"])
+            // Past the planning sample the query runs again and streams: the same values.
+            let large = try await client.readAll(try await client.execute(mixed.replacingOccurrences(of: "%d", with: "5000")))
+            #expect(try strings(large, column: 0).prefix(10) == strings(small, column: 0).prefix(10))
+            #expect(large.reduce(0) { $0 + $1.length } == 5000)
+            let count = try await client.readAll(try await client.execute("SELECT count(*) AS n, max(name) FROM parent"))
+            #expect(count.first?.schema.fields.map(\.type) == [.int64, .utf8])
+            #expect(try int64s(count, column: 0) == [2])
+        }
+    }
+
     @Test func updatesReturnRowCounts() async throws {
         try await withGateway { client, _ in
             #expect(try await client.executeUpdate("INSERT INTO parent VALUES (3, 'three'), (4, 'four')") == 2)

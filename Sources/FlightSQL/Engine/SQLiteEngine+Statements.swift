@@ -34,15 +34,29 @@ final class ReaderBox: @unchecked Sendable {
 enum SQLiteSample {
     /// Rows read at planning time; a result of fewer is sent without running the query again.
     static let rows = 1024
+    /// Text and blob bytes read at planning time at most.
+    static let bytes = 8 << 20
 
+    /// Reads up to `rows` rows once. A result that ends within them (an aggregate, a lookup)
+    /// is complete; otherwise the query runs again, from the start, when it is read.
     static func run(_ statement: SQLiteStatement) throws -> PlannedStatement {
-        let schema = try SQLiteTypeMapping.inferSchema(statement, sampleRows: rows)
-        // No byte limit here, so that a short first batch means the rows ran out.
-        let reader = try SQLiteBatchReader(statement: statement, schema: schema, maxRows: rows, maxBytes: Int.max)
-        guard let first = try reader.next() else { return .complete(schema, [], changed: 0) }
-        if first.length < rows { return .complete(schema, [first], changed: 0) }
+        let columns = statement.columnCount
+        let held = SQLiteHeldRows(columns: columns)
+        var finished = false
+        while held.count < rows && held.byteCount < bytes {
+            guard try statement.step() else {
+                finished = true
+                break
+            }
+            held.append(from: statement)
+        }
         statement.reset()
-        return .query(schema)
+        let schema = Schema((0..<columns).map { c in
+            Field(statement.columnName(c), SQLiteTypeMapping.arrowType(declared: statement.declaredType(c)) ?? held.valueType(column: c))
+        })
+        guard finished else { return .query(schema) }
+        let batch = try SQLiteBatchReader(statement: statement, schema: schema).batch(of: held)
+        return .complete(schema, batch.length > 0 ? [batch] : [], changed: 0)
     }
 }
 

@@ -69,6 +69,17 @@ package enum SQLiteTypeMapping {
     }
 }
 
+extension SQLiteTypeMapping {
+    /// The narrowest type every storage class in `classes` converts to without loss: only
+    /// INTEGER gives `int64`; INTEGER and REAL `float64`; any TEXT `utf8`; any BLOB `binary`;
+    /// only NULL, or nothing, the `null` type.
+    package static func valueType(of classes: some Sequence<SQLiteStorageClass>) -> DataType {
+        var seen: StorageClasses = []
+        for storage in classes { seen.insert(StorageClasses(storage)) }
+        return seen.arrowType
+    }
+}
+
 /// The set of storage classes seen in one column.
 private struct StorageClasses: OptionSet {
     let rawValue: UInt8

@@ -110,7 +110,7 @@ package final class SQLiteBatchReader {
             if rows == 0 && statement.columnCount != columns.count {
                 throw FlightError(.aborted, "the query now returns \(statement.columnCount) columns instead of \(columns.count): the database schema changed under it")
             }
-            bytes &+= try appendRow(row: rowsRead &+ rows) &+ fixedRowBytes
+            bytes &+= try appendRow(statement, row: rowsRead &+ rows) &+ fixedRowBytes
             rows &+= 1
         }
         guard rows > 0 else { return nil }
@@ -121,9 +121,25 @@ package final class SQLiteBatchReader {
         return try RecordBatch(schema: schema, columns: arrays, length: rows)
     }
 
-    /// Appends the current row; returns the text and blob bytes it added.
+    /// One batch of `rows`, read from memory under the reader's schema with the same
+    /// conversions as rows read from the statement. The statement is not stepped.
+    package func batch(of rows: SQLiteHeldRows) throws -> RecordBatch {
+        guard rows.columns == columns.count else {
+            throw FlightError(.internal, "held rows have \(rows.columns) columns for a schema of \(columns.count)")
+        }
+        try rows.withRows { row in
+            for index in 0..<rows.count { _ = try appendRow(row(index), row: index) }
+        }
+        var arrays: [ArrayData] = []
+        arrays.reserveCapacity(columns.count)
+        for column in columns { arrays.append(column.finish()) }
+        return try RecordBatch(schema: schema, columns: arrays, length: rows.count)
+    }
+
+    /// Appends the current row of `source`; returns the text and blob bytes it added.
     @inline(__always)
-    private func appendRow(row: Int) throws -> Int {
+    private func appendRow<Row: SQLiteRowValues>(_ source: Row, row: Int) throws -> Int {
+        let statement = source
         var bytes = 0
         for c in 0..<columns.count {
             let storage = statement.storageClass(c)
@@ -197,6 +213,107 @@ package final class SQLiteBatchReader {
         let reason = hint.map { ", and \($0)" } ?? ""
         return FlightError(.invalidArgument,
                            "column '\(name)' row \(row + 1): \(storage.name) value in a column typed \(type)\(reason); CAST the column in the query to read it")
+    }
+}
+
+/// The values of one row as the reader reads them: the current row of a statement, or a row
+/// held in memory (`SQLiteHeldRows`).
+package protocol SQLiteRowValues {
+    /// The storage class of column `i`.
+    func storageClass(_ i: Int) -> SQLiteStorageClass
+    /// Column `i` as a 64-bit integer.
+    func int64(_ i: Int) -> Int64
+    /// Column `i` as a double.
+    func double(_ i: Int) -> Double
+    /// The UTF-8 text of column `i` (numbers as SQLite writes them).
+    func text(_ i: Int) -> UnsafeRawBufferPointer
+    /// The bytes of column `i` (numbers as their text).
+    func blob(_ i: Int) -> UnsafeRawBufferPointer
+}
+
+extension SQLiteStatement: SQLiteRowValues {}
+
+/// Rows copied out of a statement, to be read later as if from it: the engine reads a query's
+/// first rows while planning, takes the types of untyped columns from them, and, when they
+/// are the whole result, makes the result from them without running the query again.
+///
+/// Numbers keep their text as SQLite writes it, so a number read as text here reads the same
+/// as from the statement.
+package final class SQLiteHeldRows {
+    fileprivate struct Value {
+        var storage: SQLiteStorageClass
+        var integer: Int64 = 0
+        var real: Double = 0
+        var offset = 0
+        var count = 0
+    }
+
+    /// The number of columns of each row.
+    package let columns: Int
+    private var values: [Value] = []
+    private var bytes: [UInt8] = []
+
+    /// No rows yet, of `columns` columns.
+    package init(columns: Int) { self.columns = columns }
+
+    /// The number of rows held.
+    package var count: Int { columns == 0 ? 0 : values.count / columns }
+    /// The text and blob bytes held.
+    package var byteCount: Int { bytes.count }
+
+    /// Copies the statement's current row.
+    package func append(from statement: SQLiteStatement) {
+        for c in 0..<columns {
+            var value = Value(storage: statement.storageClass(c))
+            let data: UnsafeRawBufferPointer
+            switch value.storage {
+            case .integer:
+                value.integer = statement.int64(c)
+                value.real = Double(value.integer)
+                data = statement.text(c)
+            case .real:
+                // No integer: the reader refuses a REAL where it wants one.
+                value.real = statement.double(c)
+                data = statement.text(c)
+            case .text: data = statement.text(c)
+            case .blob: data = statement.blob(c)
+            case .null: data = UnsafeRawBufferPointer(start: nil, count: 0)
+            }
+            value.offset = bytes.count
+            value.count = data.count
+            bytes.append(contentsOf: data)
+            values.append(value)
+        }
+    }
+
+    /// The type the values of column `c` imply (see `SQLiteTypeMapping.inferSchema`).
+    package func valueType(column c: Int) -> DataType {
+        SQLiteTypeMapping.valueType(of: stride(from: c, to: values.count, by: max(columns, 1)).lazy.map { self.values[$0].storage })
+    }
+
+    /// Calls `body` with a function from row index to that row's values, valid inside `body`.
+    func withRows<R>(_ body: ((Int) -> Row) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer { values in
+            try bytes.withUnsafeBytes { bytes in
+                try body { Row(values: values, bytes: bytes, base: $0 * columns) }
+            }
+        }
+    }
+
+    /// One held row.
+    struct Row: SQLiteRowValues {
+        fileprivate let values: UnsafeBufferPointer<Value>
+        let bytes: UnsafeRawBufferPointer
+        let base: Int
+
+        func storageClass(_ i: Int) -> SQLiteStorageClass { values[base + i].storage }
+        func int64(_ i: Int) -> Int64 { values[base + i].integer }
+        func double(_ i: Int) -> Double { values[base + i].real }
+        func text(_ i: Int) -> UnsafeRawBufferPointer {
+            let value = values[base + i]
+            return UnsafeRawBufferPointer(rebasing: bytes[value.offset..<value.offset + value.count])
+        }
+        func blob(_ i: Int) -> UnsafeRawBufferPointer { text(i) }
     }
 }
 
