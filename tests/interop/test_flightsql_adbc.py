@@ -361,3 +361,21 @@ def test_adbc_connections_closed_inside_a_transaction_free_the_server(server):
         cur.execute("INSERT INTO parent VALUES (900, 'after')")
         cur.execute("SELECT count(*) FROM parent")
         assert cur.fetchone() == (6,)
+
+
+def test_adbc_two_cursors_read_in_turn_inside_a_transaction(server):
+    # The first cursor's result is far larger than what the driver and the sockets buffer, so
+    # its stream waits for the reader; the second cursor's query must still run meanwhile.
+    with connect(server, autocommit=False) as conn, conn.cursor() as big, conn.cursor() as small:
+        big.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000)
+                       SELECT i, 'some padding to fill the pipes ' || i AS label FROM n""")
+        assert big.fetchmany(3) == [(1, "some padding to fill the pipes 1"), (2, "some padding to fill the pipes 2"),
+                                    (3, "some padding to fill the pipes 3")]
+        time.sleep(0.5)
+        small.execute("SELECT count(*) FROM parent")
+        assert small.fetchone() == (5,)
+        # fetch_arrow_table returns the batches after the one fetchmany started.
+        rest = big.fetch_arrow_table()
+        assert rest.column("i")[-1].as_py() == 2000000
+        assert rest.num_rows > 1900000
+        conn.commit()

@@ -10,11 +10,17 @@ enum SQLiteWork {
     static func run<T: Sendable>(on connection: SQLiteConnection, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withTaskCancellationHandler {
             try Task.checkCancellation()
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                queue.async { continuation.resume(with: Result { try work() }) }
-            }
+            return try await runRegardless(work)
         } onCancel: {
             connection.interrupt()
+        }
+    }
+
+    /// Runs `work` even in a cancelled task, without interrupting it: for the clean-up that
+    /// must happen however a call ends (rolling back to a savepoint).
+    static func runRegardless<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            queue.async { continuation.resume(with: Result { try work() }) }
         }
     }
 }

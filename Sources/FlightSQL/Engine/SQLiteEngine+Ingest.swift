@@ -26,12 +26,13 @@ extension SQLiteEngine {
         }
         let options = command.tableDefinitionOptions
         let transaction = command.hasTransactionID ? command.transactionID : nil
-        return try await withConnection(transaction: transaction) { connection in
-            try await SQLiteWork.run(on: connection) {
+        return try await withConnection(transaction: transaction) { lease in
+            let connection = lease.connection
+            try await lease.run {
                 try connection.execute("SAVEPOINT flight_sql_ingest")
             }
             do {
-                let insert = try await SQLiteWork.run(on: connection) {
+                let insert = try await lease.run {
                     try Self.prepareIngestTable(command.table, database: database, schema: schema, temporary: command.temporary,
                                                 options: options, on: connection)
                 }
@@ -40,12 +41,14 @@ extension SQLiteEngine {
                     guard batch.schema.fields.map(\.type) == schema.fields.map(\.type) else {
                         throw FlightError(.invalidArgument, "an ingest batch's schema differs from the stream's")
                     }
-                    rows += try await SQLiteWork.run(on: connection) { try SQLiteIngest.insert(batch, using: insert) }
+                    rows += try await lease.run { try SQLiteIngest.insert(batch, using: insert) }
                 }
-                try await SQLiteWork.run(on: connection) { try connection.execute("RELEASE flight_sql_ingest") }
+                try await lease.run { try connection.execute("RELEASE flight_sql_ingest") }
                 return rows
             } catch {
-                try? await SQLiteWork.run(on: connection) {
+                // Also when cancelled: inside a client's transaction a half-done upload would
+                // otherwise stay, to be committed with it.
+                try? await lease.runRegardless {
                     try connection.execute("ROLLBACK TO flight_sql_ingest")
                     try connection.execute("RELEASE flight_sql_ingest")
                 }

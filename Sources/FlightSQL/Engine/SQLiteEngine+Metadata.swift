@@ -40,8 +40,9 @@ enum SQLPattern {
 extension SQLiteEngine {
     /// Runs read-only catalog work on a pooled connection.
     func inspect<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await withConnection(transaction: nil) { connection in
-            try await SQLiteWork.run(on: connection) { try work(connection) }
+        try await withConnection(transaction: nil) { lease in
+            let connection = lease.connection
+            return try await lease.run { try work(connection) }
         }
     }
 

@@ -75,8 +75,9 @@ extension SQLiteEngine {
     /// otherwise says with what schema its result will stream.
     func plan(sql: String, parameters: [RecordBatch], transaction: Data?) async throws -> PlannedStatement {
         let readOnly = readOnly
-        return try await withConnection(transaction: transaction) { connection in
-            try await SQLiteWork.run(on: connection) {
+        return try await withConnection(transaction: transaction) { lease in
+            let connection = lease.connection
+            return try await lease.run {
                 let statement = try connection.prepare(sql)
                 let executions = Self.executions(statement, parameters)
                 if statement.columnCount > 0 && statement.isReadOnly && executions.count == 1 {
@@ -128,18 +129,19 @@ extension SQLiteEngine {
     /// Streams the result of `sql` (run once per parameter row) to `sink`, preparing the next
     /// batch while the last one is being sent.
     func stream(sql: String, parameters: [RecordBatch], transaction: Data?, into sink: RecordBatchSink) async throws {
-        try await withConnection(transaction: transaction) { connection in
-            let statement = try await SQLiteWork.run(on: connection) { try connection.prepare(sql) }
+        try await withConnection(transaction: transaction) { lease in
+            let connection = lease.connection
+            let statement = try await lease.run { try connection.prepare(sql) }
             for execution in Self.executions(statement, parameters) {
-                let box = try await SQLiteWork.run(on: connection) {
+                let box = try await lease.run {
                     statement.reset()
                     statement.clearBindings()
                     if let execution { try SQLiteParameterBinder.bind(execution.batch, row: execution.row, to: statement) }
                     return ReaderBox(try SQLiteBatchReader(statement: statement, schema: sink.schema))
                 }
-                var next = try await SQLiteWork.run(on: connection) { try box.next() }
+                var next = try await lease.run { try box.next() }
                 while let batch = next {
-                    async let following = SQLiteWork.run(on: connection) { try box.next() }
+                    async let following = lease.run { try box.next() }
                     try await sink.write(batch)
                     next = try await following
                 }
@@ -203,8 +205,9 @@ extension SQLiteEngine {
     }
 
     public func schemaStatement(_ command: CommandStatementQuery, context: FlightCallContext) async throws -> Schema {
-        try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { connection in
-            try await SQLiteWork.run(on: connection) {
+        try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { lease in
+            let connection = lease.connection
+            return try await lease.run {
                 let statement = try connection.prepare(command.query)
                 return statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: 0)
             }
@@ -220,8 +223,9 @@ extension SQLiteEngine {
     }
 
     public func doPutStatementUpdate(_ command: CommandStatementUpdate, context: FlightCallContext) async throws -> Int64 {
-        try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { connection in
-            try await SQLiteWork.run(on: connection) {
+        try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { lease in
+            let connection = lease.connection
+            return try await lease.run {
                 // A script of several statements is allowed here (executescript sends one).
                 let before = connection.totalChanges
                 // A read-only server's connections are opened read-only: SQLite refuses writes.
@@ -240,8 +244,9 @@ extension SQLiteEngine {
     public func createPreparedStatement(_ request: ActionCreatePreparedStatementRequest, context: FlightCallContext) async throws -> ActionCreatePreparedStatementResult {
         let transaction = request.hasTransactionID ? request.transactionID : nil
         logger.debug("prepare", metadata: ["peer": "\(context.peer)", "sql": "\(request.query)"])
-        let statement = try await withConnection(transaction: transaction) { connection in
-            try await SQLiteWork.run(on: connection) {
+        let statement = try await withConnection(transaction: transaction) { lease in
+            let connection = lease.connection
+            return try await lease.run {
                 let statement = try connection.prepare(request.query)
                 let isQuery = statement.columnCount > 0 && statement.isReadOnly
                 let parameters = Schema((0..<statement.parameterCount).map { index in
@@ -322,8 +327,9 @@ extension SQLiteEngine {
         let statement = try preparedStatement(command.preparedStatementHandle)
         let batches = try await readParameters(parameters)
         let readOnly = readOnly
-        let planned = try await withConnection(transaction: statement.transaction) { connection in
-            try await SQLiteWork.run(on: connection) {
+        let planned = try await withConnection(transaction: statement.transaction) { lease in
+            let connection = lease.connection
+            return try await lease.run {
                 let prepared = try connection.prepare(statement.sql)
                 if readOnly && !prepared.isReadOnly { throw FlightError(.permissionDenied, "the server is read-only") }
                 return try Self.execute(prepared, Self.executions(prepared, batches.isEmpty ? statement.parameters : batches), on: connection)

@@ -25,41 +25,30 @@ extension SQLiteEngine {
         case .rollback: sql = "ROLLBACK"
         case .unspecified, .UNRECOGNIZED: throw FlightError(.invalidArgument, "EndTransaction needs commit or rollback")
         }
-        guard let transaction = transactions.withLock({ $0[request.transactionID] }) else {
-            throw FlightError(.notFound, "unknown transaction (it may have ended)")
-        }
-        try await transaction.lock.withLock {
-            do {
-                try await SQLiteWork.run(on: transaction.connection) {
-                    // A statement that failed may already have rolled SQLite's transaction back.
-                    if !transaction.connection.isAutocommit { try transaction.connection.execute(sql) }
-                }
-            } catch {
-                // A failed COMMIT (a busy database) leaves the transaction open for a retry or a rollback.
-                throw Self.status(error)
+        guard !request.transactionID.isEmpty else { throw FlightError(.invalidArgument, "EndTransaction needs a transaction id") }
+        // A failed COMMIT (a busy database) throws here and leaves the transaction open for a
+        // retry or a rollback.
+        try await withConnection(transaction: request.transactionID) { lease in
+            let connection = lease.connection
+            try await lease.run {
+                // A statement that failed may already have rolled SQLite's transaction back.
+                if !connection.isAutocommit { try connection.execute(sql) }
             }
         }
-        guard transactions.withLock({ $0.removeValue(forKey: request.transactionID) }) != nil else { return }
-        pool.release(transaction.connection)
+        // Its connection goes back to the pool once no command or stream still uses it.
+        if let ended = transactions.withLock({ $0.removeValue(forKey: request.transactionID) }) { releaseWhenUnused(ended) }
     }
 
     public func beginSavepoint(_ request: ActionBeginSavepointRequest, context: FlightCallContext) async throws -> ActionBeginSavepointResult {
         guard !request.name.isEmpty else { throw FlightError(.invalidArgument, "a savepoint needs a name") }
-        guard let transaction = transactions.withLock({ $0[request.transactionID] }) else {
-            throw FlightError(.notFound, "unknown transaction (it may have ended)")
-        }
-        let name = request.name
-        try await transaction.lock.withLock {
-            do {
-                try await SQLiteWork.run(on: transaction.connection) {
-                    try transaction.connection.execute("SAVEPOINT \(try SQLiteIngest.quoteIdentifier(name))")
-                }
-            } catch {
-                throw Self.status(error)
-            }
-        }
+        guard !request.transactionID.isEmpty else { throw FlightError(.invalidArgument, "BeginSavepoint needs a transaction id") }
+        let statement = "SAVEPOINT \(try SQLiteIngest.quoteIdentifier(request.name))"
         let id = Self.newHandle()
-        transaction.savepoints.withLock { $0[id] = name }
+        try await withConnection(transaction: request.transactionID) { lease in
+            let connection = lease.connection
+            try await lease.run { try connection.execute(statement) }
+            lease.transaction?.savepoints.withLock { $0[id] = request.name }
+        }
         var result = ActionBeginSavepointResult()
         result.savepointID = id
         return result
@@ -67,9 +56,9 @@ extension SQLiteEngine {
 
     public func endSavepoint(_ request: ActionEndSavepointRequest, context: FlightCallContext) async throws {
         let found = transactions.withLock { table in
-            table.values.first { $0.savepoints.withLock { $0[request.savepointID] != nil } }
+            table.first { $0.value.savepoints.withLock { $0[request.savepointID] != nil } }
         }
-        guard let transaction = found, let name = transaction.savepoints.withLock({ $0[request.savepointID] }) else {
+        guard let (transactionID, transaction) = found, let name = transaction.savepoints.withLock({ $0[request.savepointID] }) else {
             throw FlightError(.notFound, "unknown savepoint")
         }
         let quoted = try SQLiteIngest.quoteIdentifier(name)
@@ -80,14 +69,10 @@ extension SQLiteEngine {
         case .rollback: script = "ROLLBACK TO \(quoted); RELEASE \(quoted)"
         case .unspecified, .UNRECOGNIZED: throw FlightError(.invalidArgument, "EndSavepoint needs release or rollback")
         }
-        try await transaction.lock.withLock {
-            do {
-                try await SQLiteWork.run(on: transaction.connection) { try transaction.connection.execute(script) }
-            } catch {
-                throw Self.status(error)
-            }
+        try await withConnection(transaction: transactionID) { lease in
+            let connection = lease.connection
+            try await lease.run { try connection.execute(script) }
         }
-        // Savepoints opened after this one end with it.
         _ = transaction.savepoints.withLock { $0.removeValue(forKey: request.savepointID) }
     }
 

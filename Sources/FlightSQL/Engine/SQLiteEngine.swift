@@ -75,15 +75,17 @@ public final class SQLiteEngine: FlightSQLService {
             for key in matching.keys { table[key] = nil }
             return Array(matching.values)
         }
-        for transaction in ended {
-            Task {
-                // Wait for a command still running in it; release rolls back.
-                await transaction.lock.lock()
-                pool.release(transaction.connection)
-                transaction.lock.unlock()
-            }
-        }
+        for transaction in ended { releaseWhenUnused(transaction) }
         return ended.count
+    }
+
+    /// Returns a forgotten transaction's connection to the pool (which rolls back what is
+    /// left open) once the commands and streams still using it are done.
+    func releaseWhenUnused(_ transaction: SQLiteTransaction) {
+        Task {
+            await transaction.waitUntilUnused()
+            pool.release(transaction.connection)
+        }
     }
 
     func endIdleTransactions() {
@@ -99,30 +101,35 @@ public final class SQLiteEngine: FlightSQLService {
             defer { table = [:] }
             return Array(table.values)
         }
-        for transaction in open { pool.release(transaction.connection) }
+        for transaction in open { releaseWhenUnused(transaction) }
         pool.close()
     }
 
-    /// Runs `body` on the connection of `transaction`, or on a pooled one when it is nil.
-    func withConnection<T: Sendable>(transaction: Data?, _ body: (SQLiteConnection) async throws -> T) async throws -> T {
+    /// Runs `body` with a lease on the connection of `transaction`, or on a pooled one when it
+    /// is nil. A transaction's connection is locked per piece of work (`SQLiteLease.run`), not
+    /// for all of `body`, so that a result stream waiting for its reader does not block the
+    /// transaction's other commands (two cursors read in turn).
+    func withConnection<T: Sendable>(transaction: Data?, _ body: (SQLiteLease) async throws -> T) async throws -> T {
         if let transaction, !transaction.isEmpty {
-            guard let open = transactions.withLock({ $0[transaction] }) else {
-                throw FlightError(.notFound, "unknown transaction (it may have ended)")
+            // Looked up and entered at once, so that a transaction being ended either is not
+            // found or waits for this use before its connection goes back to the pool.
+            let found = transactions.withLock { table -> SQLiteTransaction? in
+                guard let open = table[transaction] else { return nil }
+                open.enter()
+                return open
             }
-            open.enter()
+            guard let open = found else { throw FlightError(.notFound, "unknown transaction (it may have ended)") }
             defer { open.leave() }
-            return try await open.lock.withLock {
-                do {
-                    return try await body(open.connection)
-                } catch {
-                    throw Self.status(error)
-                }
+            do {
+                return try await body(SQLiteLease(connection: open.connection, transaction: open))
+            } catch {
+                throw Self.status(error)
             }
         }
         let connection = try await pool.acquire()
         defer { pool.release(connection) }
         do {
-            return try await body(connection)
+            return try await body(SQLiteLease(connection: connection, transaction: nil))
         } catch {
             throw Self.status(error)
         }
@@ -151,8 +158,8 @@ public final class SQLiteEngine: FlightSQLService {
     static func newHandle() -> Data { Data(FlightCrypto.randomBytes(16)) }
 }
 
-/// An open transaction: its connection, serialised, its savepoints, who opened it and when it
-/// was last used.
+/// An open transaction: its connection, locked per piece of work, its savepoints, who opened
+/// it, and who is using it.
 final class SQLiteTransaction: Sendable {
     let connection: SQLiteConnection
     let lock = AsyncLock()
@@ -160,19 +167,61 @@ final class SQLiteTransaction: Sendable {
     let savepoints = Mutex<[Data: String]>([:])
     /// The client connection that began it (`FlightCallContext.peer`).
     let peer: String
-    private let use = Mutex<(lastUsed: ContinuousClock.Instant, active: Int)>((.now, 0))
+    private let use = Mutex<(lastUsed: ContinuousClock.Instant, active: Int, idleWaiters: [CheckedContinuation<Void, Never>])>((.now, 0, []))
 
     init(connection: SQLiteConnection, peer: String) {
         self.connection = connection
         self.peer = peer
     }
 
-    /// Marks a command (or a result stream) running in the transaction.
+    /// Marks a command (or a result stream) using the transaction.
     func enter() { use.withLock { $0.active += 1 } }
+
     /// Marks it done.
-    func leave() { use.withLock { $0 = (.now, $0.active - 1) } }
+    func leave() {
+        let waiters = use.withLock { use -> [CheckedContinuation<Void, Never>] in
+            use.lastUsed = .now
+            use.active -= 1
+            guard use.active == 0 else { return [] }
+            defer { use.idleWaiters = [] }
+            return use.idleWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     /// How long it has gone without a running command (zero while one runs).
     var idle: Duration { use.withLock { $0.active > 0 ? .zero : .now - $0.lastUsed } }
+
+    /// Returns once no command or stream uses the transaction.
+    func waitUntilUnused() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = use.withLock { use -> Bool in
+                if use.active == 0 { return true }
+                use.idleWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
+
+/// A connection lent to one call: its own pooled connection, or a transaction's, shared.
+struct SQLiteLease: Sendable {
+    let connection: SQLiteConnection
+    let transaction: SQLiteTransaction?
+
+    /// Runs blocking SQLite work on the connection, off the cooperative threads; on a
+    /// transaction's connection, under its lock. A cancelled task interrupts the work.
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        guard let transaction else { return try await SQLiteWork.run(on: connection, work) }
+        return try await transaction.lock.withLock { try await SQLiteWork.run(on: connection, work) }
+    }
+
+    /// Runs clean-up work that must happen even when the call was cancelled.
+    func runRegardless<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        guard let transaction else { return try await SQLiteWork.runRegardless(work) }
+        return try await transaction.lock.withLock { try await SQLiteWork.runRegardless(work) }
+    }
 }
 
 /// A prepared statement: its SQL, the transaction it belongs to, and its bound parameters.
