@@ -25,6 +25,8 @@ public final class LocalFlightManager: FlightManager {
         var expiry: Int64
         var running: [UInt64: Task<Void, any Error>] = [:]
         var unread: Set<UInt32>
+        /// Partitions being read now: a second read of one waits its turn by failing.
+        var reading: Set<UInt32> = []
     }
 
     private let nextRunID = Atomic<UInt64>(0)
@@ -114,6 +116,10 @@ public final class LocalFlightManager: FlightManager {
             guard var query = held[ticket.queryID], query.unread.contains(ticket.partition) else {
                 throw FlightError(.notFound, "the partition of this ticket was already read, or its query was cancelled or has expired")
             }
+            guard !query.reading.contains(ticket.partition) else {
+                throw FlightError(.failedPrecondition, "the partition of this ticket is being read by another call")
+            }
+            query.reading.insert(ticket.partition)
             let produce = query.producers[Int(ticket.partition)]
             let sink = RecordBatchSink(schema: query.schema) { try await writer.write($0) }
             let schema = query.schema
@@ -125,7 +131,12 @@ public final class LocalFlightManager: FlightManager {
             held[ticket.queryID] = query
             return task
         }
-        defer { _ = queries.withLock { $0[ticket.queryID]?.running.removeValue(forKey: runID) } }
+        defer {
+            queries.withLock { held in
+                held[ticket.queryID]?.running.removeValue(forKey: runID)
+                held[ticket.queryID]?.reading.remove(ticket.partition)
+            }
+        }
         try await withTaskCancellationHandler {
             do {
                 try await started.value

@@ -83,8 +83,13 @@ struct Serve: AsyncParsableCommand {
             let users = try PasswordFile(contentsOf: usersFile)
             for warning in users.warnings { logger.warning("\(warning)") }
             logger.info("authentication: basic, \(users.count) user(s) from \(usersFile)")
+            // Hashing takes a fraction of a second: off the cooperative threads, so logins do
+            // not hold up other calls.
+            let hashing = DispatchQueue(label: "flight-sql-server.passwords", attributes: .concurrent)
             options.authenticator = BasicAuthenticator(secret: secret) { user, password in
-                users.verify(user: user, password: password)
+                await withCheckedContinuation { continuation in
+                    hashing.async { continuation.resume(returning: users.verify(user: user, password: password)) }
+                }
             }
         }
         let path: String

@@ -250,6 +250,26 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
         }
     }
 
+    @Test func clientsCannotReachOtherFilesOrChangeSharedConnections() async throws {
+        try await withGateway { client, database in
+            let elsewhere = database.directory.appendingPathComponent("elsewhere.sqlite").path
+            for sql in ["ATTACH '\(elsewhere)' AS other", "VACUUM INTO '\(elsewhere)'", "PRAGMA foreign_keys = OFF"] {
+                do {
+                    _ = try await client.executeUpdate(sql)
+                    Issue.record("\(sql) was allowed")
+                } catch let error as FlightError {
+                    #expect(error.message.contains("authoriz"), "\(sql): \(error)")
+                }
+            }
+            #expect(!FileManager.default.fileExists(atPath: elsewhere))
+            // A temporary table made outside a transaction does not outlive its call.
+            _ = try await client.executeUpdate("CREATE TEMP TABLE mine (x)")
+            await #expect(throws: FlightError.self) { try await client.readAll(try await client.execute("SELECT * FROM temp.mine")) }
+            #expect(try int64s(try await client.readAll(try await client.execute("PRAGMA foreign_keys")), column: 0) == [1])
+            _ = try await client.executeUpdate("VACUUM")
+        }
+    }
+
     @Test func aReadOnlyGatewayRefusesWrites() async throws {
         try await withGateway(readOnly: true) { client, _ in
             do {
@@ -314,5 +334,26 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
         for text in ["no-colon", ":nameless", "a:x\na:y", "a:pbkdf2-sha256$0$AA==$AAAAAAAAAAAAAAAAAAAAAA==", "a:pbkdf2-sha256$10$$"] {
             #expect(throws: FlightError.self) { try PasswordFile(text: text) }
         }
+    }
+}
+
+@Suite struct SQLPatternTests {
+    @Test func likePatternsMatchAsSQLDoes() {
+        let cases: [(String?, String, Bool)] = [
+            (nil, "anything", true), ("", "x", true), ("%", "", true), ("a%", "abc", true), ("a%", "bac", false),
+            ("%c", "abc", true), ("a_c", "abc", true), ("a_c", "ac", false), ("%b%", "abc", true), ("a\\%", "a%", true),
+            ("a\\%", "ab", false), ("a\\_b", "a_b", true), ("a\\_b", "axb", false), ("%a%b%c", "xaybzc", true), ("abc", "abcd", false),
+        ]
+        for (pattern, value, expected) in cases {
+            #expect(SQLPattern.matches(pattern, value) == expected, "\(pattern ?? "nil") ~ \(value)")
+        }
+    }
+
+    @Test func aPathologicalPatternStaysFast() {
+        let pattern = String(repeating: "%a", count: 40) + "%b"
+        let value = String(repeating: "a", count: 5000)
+        let start = ContinuousClock.now
+        #expect(!SQLPattern.matches(pattern, value))
+        #expect(ContinuousClock.now - start < .seconds(1))
     }
 }

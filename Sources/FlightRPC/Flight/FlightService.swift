@@ -13,6 +13,10 @@ public struct FlightCallContext: Sendable {
     public let identity: String?
     let call: GRPCServerCall
 
+    /// The client's HTTP/2 connection: the same for every call it carries, unique in the
+    /// process. Unlike `peer`, it tells apart clients behind one address (Unix sockets, proxies).
+    public var connectionID: UInt64 { call.connection.id }
+
     /// The first value of request header `name` (lower-case).
     public func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
 

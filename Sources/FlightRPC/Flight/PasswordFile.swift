@@ -13,6 +13,8 @@ public struct PasswordFile: Sendable {
     }
 
     private let users: [String: Secret]
+    /// The iterations a check of an unknown user spends: the most any user's hash has.
+    private let unknownUserIterations: Int
     /// What is weak about the file (plaintext passwords), one sentence each, for the log.
     public let warnings: [String]
 
@@ -47,6 +49,10 @@ public struct PasswordFile: Sendable {
         }
         self.users = users
         self.warnings = warnings
+        unknownUserIterations = users.values.reduce(1) { most, secret in
+            if case .pbkdf2(let iterations, _, _) = secret { return max(most, iterations) }
+            return most
+        }
     }
 
     /// Reads and parses the file at `path`.
@@ -61,6 +67,8 @@ public struct PasswordFile: Sendable {
     }
 
     /// Whether `password` is `user`'s. Takes about as long for unknown users as for known ones.
+    /// It blocks for the hash's work (a fraction of a second at 600,000 iterations): call it
+    /// off Swift's cooperative threads.
     public func verify(user: String, password: String) -> Bool {
         switch users[user] {
         case .pbkdf2(let iterations, let salt, let hash):
@@ -72,7 +80,7 @@ public struct PasswordFile: Sendable {
             return FlightCrypto.constantTimeEqual(Array(expected.utf8), Array(password.utf8))
         case nil:
             // Spend the work of a real check, so that timing does not tell which users exist.
-            _ = FlightCrypto.pbkdf2SHA256(password: password, salt: [0], iterations: 10_000)
+            _ = FlightCrypto.pbkdf2SHA256(password: password, salt: [0], iterations: unknownUserIterations)
             return false
         }
     }

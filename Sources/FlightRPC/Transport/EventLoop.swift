@@ -156,8 +156,12 @@ final class EventLoop: @unchecked Sendable {
                 queue.removeAll()
                 return taken
             }
-            if work.isEmpty { break }
+            if work.isEmpty && endOfIteration.isEmpty { break }
             for item in work { item() }
+            // Flushes scheduled by that work (a last status) still go out.
+            let last = endOfIteration
+            endOfIteration.removeAll()
+            for item in last { item() }
         }
         for handler in handlers.values { handler.loopStopped() }
         for fd in handlers.keys { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }

@@ -27,6 +27,9 @@ struct HTTP2Settings: Sendable {
 }
 
 /// The state of one HTTP/2 stream carrying a gRPC call. Loop thread only.
+/// Numbers connections (`HTTP2Connection.id`).
+private let nextConnectionID = Atomic<UInt64>(0)
+
 final class StreamCore {
     let id: Int32
     var requestHeaders: [(String, String)] = []
@@ -93,6 +96,8 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     let isServer: Bool
     let settings: HTTP2Settings
     let peer: String
+    /// A number for this connection, unique in the process.
+    let id = nextConnectionID.add(1, ordering: .relaxed).newValue
     var tls: TLSConnection?
     private(set) var session: OpaquePointer?
     var streams: [Int32: StreamCore] = [:]

@@ -173,8 +173,14 @@ public final class FlightSQLClient: Sendable {
         if let token = flight.bearerToken, !options.headers.contains(where: { $0.name == "authorization" }) {
             remoteOptions.headers.append((name: "authorization", value: "Bearer \(token)"))
         }
+        // Never send a token learnt over TLS in plain text.
+        let secure = flight.location.uri.hasPrefix("grpc+tls:")
+        let offered = secure ? remote.filter { $0.uri.hasPrefix("grpc+tls:") || $0.uri.hasPrefix("grpc+unix:") } : remote
+        guard !offered.isEmpty else {
+            throw FlightError(.unavailable, "the endpoint offers only plaintext locations, and this client is on TLS")
+        }
         var lastError: (any Error)?
-        for location in remote {
+        for location in offered {
             do {
                 let other = try await FlightClient(location: location, options: clientOptions)
                 return try await other.doGet(endpoint.ticket, options: remoteOptions)

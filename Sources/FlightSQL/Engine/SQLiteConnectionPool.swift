@@ -3,16 +3,18 @@ import FlightRPC
 import Synchronization
 
 /// Runs blocking SQLite calls off Swift's cooperative threads, so that a long query never
-/// holds up other calls; a cancelled task interrupts the connection's running statement.
+/// holds up other calls; a cancelled task stops its own piece of work (and only that: another
+/// call's statement on the same transaction's connection goes on).
 enum SQLiteWork {
     private static let queue = DispatchQueue(label: "swift-arrow-flight.sqlite", attributes: .concurrent)
 
     static func run<T: Sendable>(on connection: SQLiteConnection, _ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withTaskCancellationHandler {
+        let id = connection.nextWork()
+        return try await withTaskCancellationHandler {
             try Task.checkCancellation()
-            return try await runRegardless(work)
+            return try await runRegardless { try connection.runWork(id, work) }
         } onCancel: {
-            connection.interrupt()
+            connection.cancel(work: id)
         }
     }
 
@@ -105,7 +107,9 @@ final class SQLiteConnectionPool: Sendable {
             case .open:
                 do {
                     return try await Task.detached { [path, readOnly] in
-                        try SQLiteConnection(path: path, readOnly: readOnly, create: !readOnly)
+                        let connection = try SQLiteConnection(path: path, readOnly: readOnly, create: !readOnly)
+                        connection.restrictForClients()
+                        return connection
                     }.value
                 } catch {
                     dropped()
@@ -127,7 +131,8 @@ final class SQLiteConnectionPool: Sendable {
                 }
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state -> Bool in
-                        if !state.idle.isEmpty || state.open < maximum || state.closed { return true }
+                        // The deadline may have passed before the timer found this waiter.
+                        if !state.idle.isEmpty || state.open < maximum || state.closed || ContinuousClock.now >= deadline { return true }
                         state.waiters.append((id, continuation))
                         return false
                     }
@@ -141,16 +146,16 @@ final class SQLiteConnectionPool: Sendable {
     }
 
     /// Returns a connection. One left inside a transaction is rolled back first; one that
-    /// cannot be is closed.
+    /// cannot be, or that holds temporary objects a client made, is closed instead.
     func release(_ connection: SQLiteConnection) {
+        var reusable = true
         if !connection.isAutocommit {
-            do {
-                try connection.execute("ROLLBACK")
-            } catch {
-                connection.close()
-                dropped()
-                return
-            }
+            reusable = (try? connection.execute("ROLLBACK")) != nil
+        }
+        if !reusable || connection.hasTemporaryObjects {
+            connection.close()
+            dropped()
+            return
         }
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.closed {

@@ -26,31 +26,42 @@ extension SQLiteEngine {
         }
         let options = command.tableDefinitionOptions
         let transaction = command.hasTransactionID ? command.transactionID : nil
-        return try await withConnection(transaction: transaction) { lease in
+        let savepoint = "flight_sql_ingest_\(UInt64.random(in: 0...UInt64.max))"
+        return try await withConnection(transaction: transaction) { shared in
+            // An ingest into a client's transaction holds it for the whole upload, so that no
+            // other command (a commit, a savepoint) lands between its rows.
+            if let open = shared.transaction { await open.lock.lock() }
+            defer { shared.transaction?.lock.unlock() }
+            let lease = SQLiteLease(connection: shared.connection, transaction: nil)
             let connection = lease.connection
-            try await lease.run {
-                try connection.execute("SAVEPOINT flight_sql_ingest")
-            }
+            try await lease.run { try connection.execute("SAVEPOINT \(savepoint)") }
+            var insert: SQLiteStatement?
             do {
-                let insert = try await lease.run {
+                let prepared = try await lease.run {
                     try Self.prepareIngestTable(command.table, database: database, schema: schema, temporary: command.temporary,
                                                 options: options, on: connection)
                 }
+                insert = prepared
                 var rows: Int64 = 0
                 while let batch = try await data.next() {
                     guard batch.schema.fields.map(\.type) == schema.fields.map(\.type) else {
                         throw FlightError(.invalidArgument, "an ingest batch's schema differs from the stream's")
                     }
-                    rows += try await lease.run { try SQLiteIngest.insert(batch, using: insert) }
+                    rows += try await lease.run { try SQLiteIngest.insert(batch, using: prepared) }
                 }
-                try await lease.run { try connection.execute("RELEASE flight_sql_ingest") }
+                try await lease.run {
+                    prepared.finalize()
+                    try connection.execute("RELEASE \(savepoint)")
+                }
                 return rows
             } catch {
                 // Also when cancelled: inside a client's transaction a half-done upload would
                 // otherwise stay, to be committed with it.
+                let unfinished = insert
                 try? await lease.runRegardless {
-                    try connection.execute("ROLLBACK TO flight_sql_ingest")
-                    try connection.execute("RELEASE flight_sql_ingest")
+                    unfinished?.finalize()
+                    try connection.execute("ROLLBACK TO \(savepoint)")
+                    try connection.execute("RELEASE \(savepoint)")
                 }
                 throw error
             }

@@ -3,37 +3,54 @@ import FlightRPC
 import Foundation
 
 /// SQL LIKE-style matching for the metadata filters: `%` any run, `_` one character,
-/// `\` escapes the next character. Case-sensitive, as the patterns are identifiers.
-enum SQLPattern {
-    static func matches(_ pattern: String?, _ value: String) -> Bool {
-        guard let pattern, !pattern.isEmpty else { return true }
-        return match(Array(pattern), 0, Array(value), 0)
+/// `\\` escapes the next character. Case-sensitive, as the patterns are identifiers.
+///
+/// Greedy with one backtracking point (the last `%`), so time is at most the product of the
+/// two lengths whatever the pattern: a client's pattern cannot make it run away.
+package enum SQLPattern {
+    private enum Token: Equatable {
+        case any
+        case one
+        case literal(Character)
     }
 
-    private static func match(_ p: [Character], _ i: Int, _ v: [Character], _ j: Int) -> Bool {
-        var i = i, j = j
-        while i < p.count {
-            switch p[i] {
-            case "%":
-                while i < p.count && p[i] == "%" { i += 1 }
-                if i == p.count { return true }
-                for start in j...v.count where match(p, i, v, start) { return true }
-                return false
-            case "_":
-                guard j < v.count else { return false }
-                i += 1
-                j += 1
-            case "\\" where i + 1 < p.count:
-                guard j < v.count, v[j] == p[i + 1] else { return false }
-                i += 2
-                j += 1
-            default:
-                guard j < v.count, v[j] == p[i] else { return false }
-                i += 1
-                j += 1
+    /// Whether `value` matches `pattern` (nil or empty matches everything).
+    package static func matches(_ pattern: String?, _ value: String) -> Bool {
+        guard let pattern, !pattern.isEmpty else { return true }
+        var tokens: [Token] = []
+        var escaped = false
+        for character in pattern {
+            if escaped {
+                tokens.append(.literal(character))
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                tokens.append(character == "%" ? .any : character == "_" ? .one : .literal(character))
             }
         }
-        return j == v.count
+        if escaped { tokens.append(.literal("\\")) }
+        let text = Array(value)
+        var t = 0, v = 0
+        var star: Int?, resume = 0
+        while v < text.count {
+            if t < tokens.count, tokens[t] == .one || tokens[t] == .literal(text[v]) {
+                t += 1
+                v += 1
+            } else if t < tokens.count, tokens[t] == .any {
+                star = t
+                resume = v
+                t += 1
+            } else if let star {
+                t = star + 1
+                resume += 1
+                v = resume
+            } else {
+                return false
+            }
+        }
+        while t < tokens.count, tokens[t] == .any { t += 1 }
+        return t == tokens.count
     }
 }
 

@@ -97,7 +97,8 @@ extension SQLiteEngine {
     static func execute(_ statement: SQLiteStatement, _ executions: [(batch: RecordBatch, row: Int)?],
                         on connection: SQLiteConnection) throws -> PlannedStatement {
         let atomic = executions.count > 1
-        if atomic { try connection.execute("SAVEPOINT flight_sql_execute") }
+        let savepoint = "flight_sql_execute_\(UInt64.random(in: 0...UInt64.max))"
+        if atomic { try connection.execute("SAVEPOINT \(savepoint)") }
         do {
             let before = connection.totalChanges
             var batches: [RecordBatch] = []
@@ -113,14 +114,15 @@ extension SQLiteEngine {
                     while try statement.step() {}
                 }
             }
-            if atomic { try connection.execute("RELEASE flight_sql_execute") }
+            if atomic { try connection.execute("RELEASE \(savepoint)") }
             let changed = connection.totalChanges - before
             if let schema { return .complete(schema, batches, changed: changed) }
             return .changed(changed)
         } catch {
-            if atomic {
-                try? connection.execute("ROLLBACK TO flight_sql_execute")
-                try? connection.execute("RELEASE flight_sql_execute")
+            // Only a savepoint rolled back is released: releasing one that is not would keep
+            // the partial work (and commit it, outside a transaction).
+            if atomic, (try? connection.execute("ROLLBACK TO \(savepoint)")) != nil {
+                try? connection.execute("RELEASE \(savepoint)")
             }
             throw error
         }
@@ -132,20 +134,28 @@ extension SQLiteEngine {
         try await withConnection(transaction: transaction) { lease in
             let connection = lease.connection
             let statement = try await lease.run { try connection.prepare(sql) }
-            for execution in Self.executions(statement, parameters) {
-                let box = try await lease.run {
-                    statement.reset()
-                    statement.clearBindings()
-                    if let execution { try SQLiteParameterBinder.bind(execution.batch, row: execution.row, to: statement) }
-                    return ReaderBox(try SQLiteBatchReader(statement: statement, schema: sink.schema))
+            do {
+                for execution in Self.executions(statement, parameters) {
+                    let box = try await lease.run {
+                        statement.reset()
+                        statement.clearBindings()
+                        if let execution { try SQLiteParameterBinder.bind(execution.batch, row: execution.row, to: statement) }
+                        return ReaderBox(try SQLiteBatchReader(statement: statement, schema: sink.schema))
+                    }
+                    var next = try await lease.run { try box.next() }
+                    while let batch = next {
+                        async let following = lease.run { try box.next() }
+                        try await sink.write(batch)
+                        next = try await following
+                    }
                 }
-                var next = try await lease.run { try box.next() }
-                while let batch = next {
-                    async let following = lease.run { try box.next() }
-                    try await sink.write(batch)
-                    next = try await following
-                }
+            } catch {
+                try? await lease.runRegardless { statement.finalize() }
+                throw error
             }
+            // Finalized as a piece of work of the lease: a transaction's connection may be
+            // running another call's statement.
+            try await lease.runRegardless { statement.finalize() }
         }
     }
 

@@ -11,7 +11,7 @@ extension SQLiteEngine {
             throw Self.status(error)
         }
         let id = Self.newHandle()
-        transactions.withLock { $0[id] = SQLiteTransaction(connection: connection, peer: context.peer) }
+        transactions.withLock { $0[id] = SQLiteTransaction(connection: connection, owner: context.connectionID) }
         logger.debug("transaction begun", metadata: ["peer": "\(context.peer)"])
         var result = ActionBeginTransactionResult()
         result.transactionID = id
@@ -80,16 +80,16 @@ extension SQLiteEngine {
     /// (clients such as ADBC close their session, but not their transaction, on close) and
     /// its options are forgotten.
     public func closeSession(context: FlightCallContext) async throws -> CloseSessionStatus {
-        let count = endTransactions { $0.peer == context.peer }
+        let count = endTransactions { $0.owner == context.connectionID }
         if count > 0 { logger.debug("session closed: rolled back \(count) transaction(s)", metadata: ["peer": "\(context.peer)"]) }
-        sessions.withLock { $0[context.peer] = nil }
+        sessions.withLock { $0[context.connectionID] = nil }
         return .closed
     }
 
     /// The session's options: `schema` (the database used where a command names none) and
     /// `catalog` (always empty: SQLite has no catalogs).
     public func getSessionOptions(context: FlightCallContext) async throws -> [String: SessionOptionValue] {
-        sessions.withLock { $0[context.peer] ?? [:] }
+        sessions.withLock { $0[context.connectionID] ?? [:] }
     }
 
     /// Sets `schema` to an attached database (`main`, `temp`, ...) or `catalog` to the empty
@@ -111,16 +111,16 @@ extension SQLiteEngine {
             }
         }
         sessions.withLock { table in
-            var session = table[context.peer] ?? [:]
+            var session = table[context.connectionID] ?? [:]
             for (name, value) in accepted { session[name] = value == .unset ? nil : value }
-            table[context.peer] = session.isEmpty ? nil : session
+            table[context.connectionID] = session.isEmpty ? nil : session
         }
         return errors
     }
 
     /// The database a command without one uses: the session's `schema`, else `main`.
     func defaultDatabase(_ context: FlightCallContext) -> String {
-        if case .string(let name) = sessions.withLock({ $0[context.peer]?["schema"] }) { return name }
+        if case .string(let name) = sessions.withLock({ $0[context.connectionID]?["schema"] }) { return name }
         return "main"
     }
 }

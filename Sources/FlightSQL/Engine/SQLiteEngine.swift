@@ -25,8 +25,8 @@ public final class SQLiteEngine: FlightSQLService {
     let pool: SQLiteConnectionPool
     let transactions = Mutex<[Data: SQLiteTransaction]>([:])
     let prepared = Mutex<[Data: PreparedStatement]>([:])
-    /// Session options by client connection (`FlightCallContext.peer`).
-    let sessions = Mutex<[String: [String: SessionOptionValue]]>([:])
+    /// Session options by client connection (`FlightCallContext.connectionID`).
+    let sessions = Mutex<[UInt64: [String: SessionOptionValue]]>([:])
     /// How long a transaction may go unused before it is rolled back and its connection freed.
     public let transactionIdleTimeout: Duration
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
@@ -56,7 +56,7 @@ public final class SQLiteEngine: FlightSQLService {
         } catch {
             throw FlightError(.unavailable, "cannot open database \(path): \(error)")
         }
-        let period = min(transactionIdleTimeout / 4, .seconds(10))
+        let period = max(min(transactionIdleTimeout / 4, .seconds(10)), .milliseconds(100))
         sweeper.withLock {
             $0 = Task { [weak self] in
                 while !Task.isCancelled {
@@ -165,13 +165,13 @@ final class SQLiteTransaction: Sendable {
     let lock = AsyncLock()
     /// Savepoint id → name.
     let savepoints = Mutex<[Data: String]>([:])
-    /// The client connection that began it (`FlightCallContext.peer`).
-    let peer: String
+    /// The client connection that began it (`FlightCallContext.connectionID`).
+    let owner: UInt64
     private let use = Mutex<(lastUsed: ContinuousClock.Instant, active: Int, idleWaiters: [CheckedContinuation<Void, Never>])>((.now, 0, []))
 
-    init(connection: SQLiteConnection, peer: String) {
+    init(connection: SQLiteConnection, owner: UInt64) {
         self.connection = connection
-        self.peer = peer
+        self.owner = owner
     }
 
     /// Marks a command (or a result stream) using the transaction.

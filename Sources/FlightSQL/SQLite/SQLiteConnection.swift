@@ -59,6 +59,9 @@ package final class SQLiteConnection: @unchecked Sendable {
     private let interruptible = Mutex(true)
     /// Whether `close()` has run.
     package private(set) var isClosed = false
+    /// Which piece of work is running and which one was cancelled, read by SQLite's progress
+    /// handler (see `runWork`).
+    private let work = WorkCancellation()
 
     /// Opens the database file at `path` (`:memory:` for a private in-memory database).
     ///
@@ -98,7 +101,61 @@ package final class SQLiteConnection: @unchecked Sendable {
             throw error
         }
         db = handle
+        // Every 1,000 virtual machine instructions SQLite asks whether to stop: that is how one
+        // piece of work is cancelled without touching other statements of the connection
+        // (sqlite3_interrupt stops every statement, even one parked between two batches).
+        sqlite3_progress_handler(handle, 1000, { context in
+            guard let context else { return 0 }
+            return Unmanaged<WorkCancellation>.fromOpaque(context).takeUnretainedValue().shouldStop ? 1 : 0
+        }, Unmanaged.passUnretained(work).toOpaque())
     }
+
+    /// Makes the connection fit to be shared between clients: statements may not attach other
+    /// database files (`ATTACH`, `VACUUM INTO`, which would read or write any file the server
+    /// can) or detach, nor set pragmas (which would change the connection for the next
+    /// client); reading pragmas stays allowed.
+    package func restrictForClients() {
+        sqlite3_set_authorizer(db, { _, action, first, second, _, _ in
+            switch action {
+            case SQLITE_ATTACH:
+                // Plain VACUUM attaches its scratch database under the empty name.
+                guard let first, first.pointee != 0 else { return SQLITE_OK }
+                return SQLITE_DENY
+            case SQLITE_DETACH:
+                return SQLITE_DENY
+            case SQLITE_PRAGMA:
+                // A pragma with an argument sets something, unless it is one that looks up.
+                guard second != nil, let first else { return SQLITE_OK }
+                return readingPragmas.contains(String(cString: first).lowercased()) ? SQLITE_OK : SQLITE_DENY
+            default:
+                return SQLITE_OK
+            }
+        }, nil)
+    }
+
+    /// Whether the connection holds objects of its own (temporary tables, views, triggers),
+    /// which another client must not see.
+    package var hasTemporaryObjects: Bool {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_schema LIMIT 1", -1, &statement, nil) == SQLITE_OK else { return true }
+        defer { sqlite3_finalize(statement) }
+        return sqlite3_step(statement) != SQLITE_DONE
+    }
+
+    /// A number for a piece of work about to run on this connection, for `cancel(work:)`.
+    package func nextWork() -> UInt64 { work.next() }
+
+    /// Runs `body` (blocking SQLite calls) as piece of work `id`: if `cancel(work: id)` is called
+    /// before or while it runs, its statement stops with an error whose `isInterrupt` is true.
+    /// Other statements of the connection are not affected.
+    package func runWork<T>(_ id: UInt64, _ body: () throws -> T) rethrows -> T {
+        work.begin(id)
+        defer { work.end() }
+        return try body()
+    }
+
+    /// Cancels piece of work `id`, whether it runs now or later. Safe from any thread.
+    package func cancel(work id: UInt64) { work.cancel(id) }
 
     private static func configure(_ handle: OpaquePointer, readOnly: Bool, busyTimeout: Duration) throws(SQLiteError) {
         sqlite3_extended_result_codes(handle, 1)
@@ -243,6 +300,23 @@ package enum SQLiteStorageClass: Sendable, Hashable {
     case null
 }
 
+/// Pragmas whose argument names what to read rather than a value to set.
+private let readingPragmas: Set<String> = [
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+    "foreign_key_check", "integrity_check", "quick_check",
+]
+
+/// The progress handler's state: the piece of work running and the ones cancelled.
+private final class WorkCancellation: @unchecked Sendable {
+    private let state = Mutex<(counter: UInt64, running: UInt64, cancelled: Set<UInt64>)>((0, 0, []))
+
+    func next() -> UInt64 { state.withLock { $0.counter += 1; return $0.counter } }
+    func begin(_ id: UInt64) { state.withLock { $0.running = id } }
+    func end() { state.withLock { $0.cancelled.remove($0.running); $0.running = 0 } }
+    func cancel(_ id: UInt64) { state.withLock { if id != 0 { $0.cancelled.insert(id) } } }
+    var shouldStop: Bool { state.withLock { $0.running != 0 && $0.cancelled.contains($0.running) } }
+}
+
 /// One compiled SQL statement of a `SQLiteConnection`, which it keeps alive.
 ///
 /// Used by one task at a time, like its connection. Column and parameter indices are 0-based
@@ -254,12 +328,24 @@ package final class SQLiteStatement: @unchecked Sendable {
     package let connection: SQLiteConnection
     private let handle: OpaquePointer
 
+    private var finalized = false
+
     fileprivate init(handle: OpaquePointer, connection: SQLiteConnection) {
         self.handle = handle
         self.connection = connection
     }
 
-    deinit { sqlite3_finalize(handle) }
+    deinit { finalize() }
+
+    /// Frees the statement now; later use fails. A statement that can outlive the piece of
+    /// work that uses it must be finalized inside it: its last release may otherwise happen on
+    /// another thread while the connection serves someone else, and the connection has no
+    /// mutex of its own.
+    package func finalize() {
+        guard !finalized else { return }
+        finalized = true
+        sqlite3_finalize(handle)
+    }
 
     /// The statement's SQL text, without anything that followed it.
     package var sql: String { sqlite3_sql(handle).map { String(cString: $0) } ?? "" }
@@ -309,8 +395,8 @@ package final class SQLiteStatement: @unchecked Sendable {
     /// statement has finished. On error the statement must be `reset()` before it runs again.
     @inline(__always)
     package func step() throws(SQLiteError) -> Bool {
-        if _slowPath(connection.isClosed) {
-            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "the SQLite connection is closed")
+        if _slowPath(connection.isClosed || finalized) {
+            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: finalized ? "the statement was finalized" : "the SQLite connection is closed")
         }
         let rc = sqlite3_step(handle)
         if _fastPath(rc == SQLITE_ROW) { return true }
@@ -321,6 +407,7 @@ package final class SQLiteStatement: @unchecked Sendable {
     /// Rewinds the statement so the next `step()` runs it from the start; bindings are kept.
     /// Any error of the last step was already thrown by `step()`, so none is reported here.
     package func reset() {
+        guard !finalized else { return }
         sqlite3_reset(handle)
     }
 
