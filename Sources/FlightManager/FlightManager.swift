@@ -56,6 +56,25 @@ public protocol DistributedQuery: Sendable {
     var schema: Schema { get }
     /// The partitions, planned for `members` (never empty). Returning none is a valid empty result.
     func partitions(over members: [NodeInfo]) async throws -> [QueryPartition]
+    /// Bytes the query's partitions keep in memory until they are read (a result already
+    /// computed), so that a manager can bound what waits for readers. Zero by default.
+    var heldBytes: Int { get }
+}
+
+extension DistributedQuery {
+    public var heldBytes: Int { 0 }
+}
+
+extension RecordBatch {
+    /// The bytes of the batch's buffers (shared buffers counted once per use).
+    public var bufferBytes: Int { columns.reduce(0) { $0 + $1.bufferBytes } }
+}
+
+extension ArrayData {
+    /// The bytes of the array's buffers, children and dictionary.
+    public var bufferBytes: Int {
+        buffers.reduce(0) { $0 + $1.count } + children.reduce(0) { $0 + $1.bufferBytes } + (dictionary?.bufferBytes ?? 0)
+    }
 }
 
 /// How one partition of a query is produced.

@@ -17,6 +17,7 @@ public final class LocalFlightManager: FlightManager {
     private let ticketLifetime: Int64
     private let runners: [String: any PartitionRunner]
     private let maximumHeldQueries: Int
+    private let maximumHeldBytes: Int
     private let queries = Mutex<[[UInt8]: HeldQuery]>([:])
 
     private struct HeldQuery {
@@ -25,6 +26,7 @@ public final class LocalFlightManager: FlightManager {
         var expiry: Int64
         var running: [UInt64: Task<Void, any Error>] = [:]
         var unread: Set<UInt32>
+        var bytes: Int
         /// Partitions being read now: a second read of one waits its turn by failing.
         var reading: Set<UInt32> = []
     }
@@ -34,13 +36,15 @@ public final class LocalFlightManager: FlightManager {
     /// A manager for `node`, signing tickets with `secret` (32 random bytes by default; share
     /// it between nodes that must accept each other's tickets) that stay valid for
     /// `ticketLifetime`, running pull tasks with `runners` keyed by task kind. At most
-    /// `maximumHeldQueries` queries wait in memory for their first read; more are refused
-    /// with RESOURCE_EXHAUSTED, so clients that plan queries and never read them cannot
-    /// fill the server's memory.
+    /// `maximumHeldQueries` queries, holding at most `maximumHeldBytes` of computed results
+    /// (`DistributedQuery.heldBytes`), wait in memory for their first read; more are refused
+    /// with RESOURCE_EXHAUSTED, so clients that plan queries and never read them cannot fill
+    /// the server's memory.
     public init(node: NodeInfo = NodeInfo(id: "local"), secret: [UInt8] = BasicAuthenticator.randomSecret(),
                 ticketLifetime: Duration = .seconds(600), runners: [String: any PartitionRunner] = [:],
-                maximumHeldQueries: Int = 100_000) {
+                maximumHeldQueries: Int = 100_000, maximumHeldBytes: Int = 1 << 30) {
         self.maximumHeldQueries = maximumHeldQueries
+        self.maximumHeldBytes = maximumHeldBytes
         self.node = node
         self.secret = secret
         self.ticketLifetime = max(1, ticketLifetime.components.seconds)
@@ -88,9 +92,14 @@ public final class LocalFlightManager: FlightManager {
             guard producers.isEmpty || held.count < maximumHeldQueries else {
                 throw FlightError(.resourceExhausted, "\(held.count) planned queries wait to be read; read or cancel some first")
             }
+            let bytes = query.heldBytes
+            let waiting = held.values.reduce(0) { $0 + $1.bytes }
+            guard bytes == 0 || waiting + bytes <= maximumHeldBytes else {
+                throw FlightError(.resourceExhausted, "\(waiting) bytes of results wait to be read; read or cancel some first")
+            }
             if !producers.isEmpty {
                 held[queryID] = HeldQuery(schema: schema, producers: producers, expiry: expiry,
-                                          unread: Set(0..<UInt32(producers.count)))
+                                          unread: Set(0..<UInt32(producers.count)), bytes: bytes)
             }
         }
         return FlightInfo(schema: schema, descriptor: descriptor, endpoints: endpoints)

@@ -6,7 +6,8 @@ import Foundation
 import Testing
 
 /// Our Flight SQL client against our gateway over a real socket: every command and action.
-func withGateway(readOnly: Bool = false, transactionIdleTimeout: Duration = .seconds(300), _ body: (FlightSQLClient, TemporaryDatabase) async throws -> Void) async throws {
+func withGateway(readOnly: Bool = false, transactionIdleTimeout: Duration = .seconds(300),
+                 stalledClientTimeout: Duration = .seconds(120), _ body: (FlightSQLClient, TemporaryDatabase) async throws -> Void) async throws {
     let database = try TemporaryDatabase()
     let setup = try database.open()
     try setup.execute("""
@@ -16,7 +17,8 @@ func withGateway(readOnly: Bool = false, transactionIdleTimeout: Duration = .sec
         INSERT INTO child VALUES (10, 1, 'a'), (11, 2, NULL);
         """)
     setup.close()
-    let engine = try SQLiteEngine(path: database.path, readOnly: readOnly, transactionIdleTimeout: transactionIdleTimeout)
+    let engine = try SQLiteEngine(path: database.path, readOnly: readOnly, transactionIdleTimeout: transactionIdleTimeout,
+                                  stalledClientTimeout: stalledClientTimeout)
     let server = try FlightServer(service: FlightSQLAdapter(engine), location: .grpc(host: "127.0.0.1", port: 0))
     let client = try await FlightSQLClient(location: server.location)
     do {
@@ -178,6 +180,23 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
                 #expect(error.code == .cancelled)
             }
             #expect(try await client.cancel(info) == .notCancellable)
+        }
+    }
+
+    @Test func aStalledUploadIsEndedAndFreesTheWriteLock() async throws {
+        try await withGateway(stalledClientTimeout: .milliseconds(300)) { client, database in
+            let schema = Schema([Field("k", .int64)])
+            var command = CommandStatementIngest()
+            command.table = "slow"
+            command.tableDefinitionOptions.ifNotExist = .create
+            command.tableDefinitionOptions.ifExists = .append
+            let call = try await client.flight.doPut(.command(FlightSQLAny.pack(command)))
+            try await call.writer.write(try RecordBatch(schema: schema, columns: [int64Column([1, 2])]))
+            try await Task.sleep(for: .milliseconds(900))
+            await #expect(throws: FlightError.self) { try await call.finish() }
+            // Nothing of it stayed, and others can write again.
+            #expect(try await client.executeUpdate("INSERT INTO parent VALUES (40, 'after')") == 1)
+            #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM sqlite_schema WHERE name = 'slow'") == [["0"]])
         }
     }
 

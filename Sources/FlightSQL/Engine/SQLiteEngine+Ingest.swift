@@ -43,7 +43,7 @@ extension SQLiteEngine {
                 }
                 insert = prepared
                 var rows: Int64 = 0
-                while let batch = try await data.next() {
+                while let batch = try await withClientProgress("the upload", { try await data.next() }) {
                     guard batch.schema.fields.map(\.type) == schema.fields.map(\.type) else {
                         throw FlightError(.invalidArgument, "an ingest batch's schema differs from the stream's")
                     }

@@ -7,6 +7,7 @@ import Foundation
 /// database file is here.
 struct SQLiteQuery: DistributedQuery {
     let schema: Schema
+    var heldBytes = 0
     let produce: @Sendable (RecordBatchSink) async throws -> Void
 
     func partitions(over members: [NodeInfo]) async throws -> [QueryPartition] { [.local(produce)] }
@@ -94,6 +95,9 @@ extension SQLiteEngine {
 
     /// Runs a statement once per execution, atomically when there are several, collecting
     /// any result rows (RETURNING, or a query run once per parameter row).
+    /// Result bytes `execute` collects at most (RETURNING rows, a query run per parameter row).
+    static let maximumCollectedBytes = 256 << 20
+
     static func execute(_ statement: SQLiteStatement, _ executions: [(batch: RecordBatch, row: Int)?],
                         on connection: SQLiteConnection) throws -> PlannedStatement {
         let atomic = executions.count > 1
@@ -102,6 +106,7 @@ extension SQLiteEngine {
         do {
             let before = connection.totalChanges
             var batches: [RecordBatch] = []
+            var held = 0
             let schema = statement.columnCount > 0 ? try SQLiteTypeMapping.inferSchema(statement, sampleRows: 0) : nil
             for execution in executions {
                 statement.reset()
@@ -109,7 +114,14 @@ extension SQLiteEngine {
                 if let execution { try SQLiteParameterBinder.bind(execution.batch, row: execution.row, to: statement) }
                 if let schema {
                     let reader = try SQLiteBatchReader(statement: statement, schema: schema)
-                    while let batch = try reader.next() { batches.append(batch) }
+                    while let batch = try reader.next() {
+                        batches.append(batch)
+                        held += batch.bufferBytes
+                        // These rows wait in memory for the client: bounded.
+                        guard held <= maximumCollectedBytes else {
+                            throw FlightError(.resourceExhausted, "the statement returns more than \(maximumCollectedBytes >> 20) MiB run this way; run it once per call")
+                        }
+                    }
                 } else {
                     while try statement.step() {}
                 }
@@ -145,7 +157,7 @@ extension SQLiteEngine {
                     var next = try await lease.run { try box.next() }
                     while let batch = next {
                         async let following = lease.run { try box.next() }
-                        try await sink.write(batch)
+                        try await withClientProgress("the reader of the result") { try await sink.write(batch) }
                         next = try await following
                     }
                 }
@@ -166,7 +178,7 @@ extension SQLiteEngine {
         case .changed(let count):
             return FlightInfo(schema: Schema([]), descriptor: descriptor, endpoints: [], totalRecords: count)
         case .complete(let schema, let batches, let changed):
-            var complete = try await manager.distribute(SQLiteQuery(schema: schema) { sink in
+            var complete = try await manager.distribute(SQLiteQuery(schema: schema, heldBytes: batches.reduce(0) { $0 + $1.bufferBytes }) { sink in
                 for batch in batches { try await sink.write(batch) }
             }, for: descriptor)
             complete.totalRecords = schema.fields.isEmpty ? changed : Int64(batches.reduce(0) { $0 + $1.length })
@@ -263,8 +275,8 @@ extension SQLiteEngine {
                     Field(statement.parameterName(index) ?? "$\(index + 1)", SQLiteEngine.parameterType)
                 })
                 let dataset = statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: 0)
-                return PreparedStatement(sql: request.query, transaction: transaction, datasetSchema: dataset,
-                                         parameterSchema: parameters, isQuery: isQuery)
+                return PreparedStatement(sql: request.query, transaction: transaction, owner: context.connectionID,
+                                         datasetSchema: dataset, parameterSchema: parameters, isQuery: isQuery)
             }
         }
         let handle = Self.newHandle()
@@ -299,10 +311,12 @@ extension SQLiteEngine {
     func readParameters(_ reader: FlightRecordBatchReader) async throws -> [RecordBatch] {
         var batches: [RecordBatch] = []
         var rows = 0
+        var bytes = 0
         while let batch = try await reader.next() {
             rows += batch.length
-            guard rows <= maximumParameterRows else {
-                throw FlightError(.resourceExhausted, "more than \(maximumParameterRows) parameter rows")
+            bytes += batch.bufferBytes
+            guard rows <= maximumParameterRows, bytes <= maximumParameterBytes else {
+                throw FlightError(.resourceExhausted, "more than \(maximumParameterRows) parameter rows or \(maximumParameterBytes >> 20) MiB")
             }
             if batch.length > 0 { batches.append(batch) }
         }

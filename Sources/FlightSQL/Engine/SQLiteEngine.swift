@@ -29,11 +29,17 @@ public final class SQLiteEngine: FlightSQLService {
     let sessions = Mutex<[UInt64: [String: SessionOptionValue]]>([:])
     /// How long a transaction may go unused before it is rolled back and its connection freed.
     public let transactionIdleTimeout: Duration
+    /// How long an upload may wait for its next batch, or a result stream for its reader,
+    /// before the call is ended: a stalled client must not hold the write lock, or keep a
+    /// snapshot that stops the write-ahead log from being checkpointed.
+    public let stalledClientTimeout: Duration
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
     /// Prepared statements a server keeps at most; more are refused with RESOURCE_EXHAUSTED.
     let maximumPreparedStatements = 10_000
     /// Parameter rows one prepared statement keeps at most.
     let maximumParameterRows = 1_000_000
+    /// Parameter bytes one prepared statement keeps at most.
+    let maximumParameterBytes = 64 << 20
 
     /// An engine serving the database at `path` (created if missing, unless `readOnly`),
     /// publishing query results through `manager`, with at most `maximumConnections` open.
@@ -42,7 +48,9 @@ public final class SQLiteEngine: FlightSQLService {
     /// waits `connectionWaitTimeout` for a free connection fails with RESOURCE_EXHAUSTED.
     public init(path: String, readOnly: Bool = false, manager: any FlightManager = LocalFlightManager(),
                 maximumConnections: Int = 64, transactionIdleTimeout: Duration = .seconds(300),
-                connectionWaitTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "flight-sql.sqlite")) throws {
+                connectionWaitTimeout: Duration = .seconds(30), stalledClientTimeout: Duration = .seconds(120),
+                logger: Logger = Logger(label: "flight-sql.sqlite")) throws {
+        self.stalledClientTimeout = stalledClientTimeout
         self.path = path
         self.readOnly = readOnly
         self.manager = manager
@@ -156,6 +164,24 @@ public final class SQLiteEngine: FlightSQLService {
     }
 
     static func newHandle() -> Data { Data(FlightCrypto.randomBytes(16)) }
+
+    /// Runs one step of talking to a client (reading an upload's next batch, sending a result
+    /// batch), ending the call with ABORTED when it makes no progress for `stalledClientTimeout`.
+    func withClientProgress<T: Sendable>(_ what: String, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = stalledClientTimeout
+        return try await withThrowingTaskGroup(of: ClientProgress<T>.self) { group in
+            group.addTask { .done(try await operation()) }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return .stalled
+            }
+            defer { group.cancelAll() }
+            guard case .done(let value)? = try await group.next() else {
+                throw FlightError(.aborted, "\(what) made no progress for \(limit); the server ended the call")
+            }
+            return value
+        }
+    }
 }
 
 /// An open transaction: its connection, locked per piece of work, its savepoints, who opened
@@ -205,6 +231,12 @@ final class SQLiteTransaction: Sendable {
     }
 }
 
+/// How one step of talking to a client ended (see `SQLiteEngine.withClientProgress`).
+enum ClientProgress<T: Sendable>: Sendable {
+    case done(T)
+    case stalled
+}
+
 /// A connection lent to one call: its own pooled connection, or a transaction's, shared.
 struct SQLiteLease: Sendable {
     let connection: SQLiteConnection
@@ -228,6 +260,8 @@ struct SQLiteLease: Sendable {
 struct PreparedStatement: Sendable {
     var sql: String
     var transaction: Data?
+    /// The client connection that made it; it is closed with that connection's session.
+    var owner: UInt64
     var datasetSchema: Schema
     var parameterSchema: Schema
     var isQuery: Bool
