@@ -42,12 +42,14 @@ extension SQLiteEngine {
     public func beginSavepoint(_ request: ActionBeginSavepointRequest, context: FlightCallContext) async throws -> ActionBeginSavepointResult {
         guard !request.name.isEmpty else { throw FlightError(.invalidArgument, "a savepoint needs a name") }
         guard !request.transactionID.isEmpty else { throw FlightError(.invalidArgument, "BeginSavepoint needs a transaction id") }
-        let statement = "SAVEPOINT \(try SQLiteIngest.quoteIdentifier(request.name))"
+        // SQLite's name for it is unique, so that two savepoints a client names alike stay
+        // apart; the client's name is only for its own reading.
         let id = Self.newHandle()
+        let name = "flight_sql_savepoint_" + id.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         try await withConnection(transaction: request.transactionID) { lease in
             let connection = lease.connection
-            try await lease.run { try connection.execute(statement) }
-            lease.transaction?.savepoints.withLock { $0[id] = request.name }
+            try await lease.run { try connection.execute("SAVEPOINT \(name)") }
+            lease.transaction?.savepoints.withLock { $0[id] = name }
         }
         var result = ActionBeginSavepointResult()
         result.savepointID = id
