@@ -301,8 +301,12 @@ extension SQLiteEngine {
     }
 
     func preparedStatement(_ handle: Data) throws(FlightError) -> PreparedStatement {
-        guard let statement = prepared.withLock({ $0[handle] }) else {
-            throw FlightError(.notFound, "unknown prepared statement handle (it may have been closed)")
+        let found = prepared.withLock { table -> PreparedStatement? in
+            table[handle]?.lastUsed = .now
+            return table[handle]
+        }
+        guard let statement = found else {
+            throw FlightError(.notFound, "unknown prepared statement handle (it may have been closed or unused too long)")
         }
         return statement
     }

@@ -36,6 +36,8 @@ public final class SQLiteEngine: FlightSQLService {
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
     /// Prepared statements a server keeps at most; more are refused with RESOURCE_EXHAUSTED.
     let maximumPreparedStatements = 10_000
+    /// How long a prepared statement may go unused before it is closed.
+    let preparedStatementIdleTimeout = Duration.seconds(3600)
     /// Parameter rows one prepared statement keeps at most.
     let maximumParameterRows = 1_000_000
     /// Parameter bytes one prepared statement keeps at most.
@@ -100,6 +102,15 @@ public final class SQLiteEngine: FlightSQLService {
         let timeout = transactionIdleTimeout
         let count = endTransactions { $0.idle > timeout }
         if count > 0 { logger.notice("rolled back \(count) transaction(s) idle for more than \(timeout)") }
+        // Clients that vanish without closing their statements (or their session) would
+        // otherwise fill the table for good.
+        let now = ContinuousClock.now, limit = preparedStatementIdleTimeout
+        let dropped = prepared.withLock { table -> Int in
+            let before = table.count
+            table = table.filter { now - $0.value.lastUsed <= limit }
+            return before - table.count
+        }
+        if dropped > 0 { logger.notice("closed \(dropped) prepared statement(s) unused for more than \(limit)") }
     }
 
     /// Rolls back open transactions and closes every connection.
@@ -262,6 +273,8 @@ struct PreparedStatement: Sendable {
     var transaction: Data?
     /// The client connection that made it; it is closed with that connection's session.
     var owner: UInt64
+    /// When a call last used it.
+    var lastUsed = ContinuousClock.now
     var datasetSchema: Schema
     var parameterSchema: Schema
     var isQuery: Bool
