@@ -377,6 +377,44 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
         }
     }
 
+    @Test func connectionsThatStallBeforeTheirPrefaceAreClosed() async throws {
+        let certs = FlightTestData.certificates
+        let tls = FlightServerOptions(tls: (certs.appendingPathComponent("cert0.pem").path, certs.appendingPathComponent("cert0.key").path, nil),
+                                      handshakeTimeout: .milliseconds(300))
+        for (options, location) in [(FlightServerOptions(handshakeTimeout: .milliseconds(300)), Location.grpc(host: "127.0.0.1", port: 0)),
+                                    (tls, Location.grpcTLS(host: "localhost", port: 0))] {
+            try await withServer(options: options, location: location) { server in
+                // Connect and send nothing: the server must hang up by itself.
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                var wait = timeval(tv_sec: 5, tv_usec: 0)
+                _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+                let started = ContinuousClock.now
+                var buffer = [UInt8](repeating: 0, count: 256)
+                var total = 0
+                while true {
+                    let n = read(fd, &buffer, buffer.count)
+                    if n <= 0 {
+                        #expect(n == 0, "the server did not close the connection")
+                        break
+                    }
+                    total += n
+                }
+                close(fd)
+                #expect(ContinuousClock.now - started < .seconds(4))
+                // A client that completes its preface is served as usual.
+                let client = try await FlightClient(location: server.location,
+                                                    options: FlightClientOptions(trustedCertificates: certs.appendingPathComponent("root-ca.pem").path))
+                defer { client.close() }
+                #expect(try await client.listActions().count == 2)
+            }
+        }
+    }
+
     @Test func garbageOnTheSocketDoesNotStopTheServer() async throws {
         try await withServer { server in
             for garbage in [[UInt8](repeating: 0x41, count: 100), Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 4, 9, 9, 9, 9, 9, 9, 1, 2, 3, 4]] {

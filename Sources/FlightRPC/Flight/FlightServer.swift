@@ -20,11 +20,16 @@ public struct FlightServerOptions: Sendable {
     public var streamWindow: Int
     /// The receive window of each connection, in bytes.
     public var connectionWindow: Int
+    /// How long a new connection has to finish its TLS handshake and send the HTTP/2 preface
+    /// before it is closed, so that clients that connect and stall cannot hold sockets.
+    public var handshakeTimeout: Duration
 
     /// Creates options.
     public init(tls: (certificateChain: String, privateKey: String, clientCA: String?)? = nil, authenticator: BasicAuthenticator? = nil,
                 maximumReceiveMessageSize: Int = 64 << 20, write: FlightWriteOptions = FlightWriteOptions(), threads: Int = 2,
-                middleware: [any FlightServerMiddleware] = [], streamWindow: Int = 8 << 20, connectionWindow: Int = 64 << 20) {
+                middleware: [any FlightServerMiddleware] = [], streamWindow: Int = 8 << 20, connectionWindow: Int = 64 << 20,
+                handshakeTimeout: Duration = .seconds(10)) {
+        self.handshakeTimeout = handshakeTimeout
         self.tls = tls
         self.authenticator = authenticator
         self.maximumReceiveMessageSize = maximumReceiveMessageSize
@@ -73,6 +78,7 @@ public final class FlightServer: Sendable {
         settings.messageLayout = FlightDataMessage.bodyOffset
         settings.streamWindow = Int32(clamping: options.streamWindow)
         settings.connectionWindow = Int32(clamping: options.connectionWindow)
+        settings.handshakeTimeout = options.handshakeTimeout
         group = try EventLoopGroup(threads: options.threads, name: "flight-server")
         let dispatcher = FlightDispatcher(service: service, options: options)
         core = try GRPCServerCore(address: address, group: group, tls: tlsContext, settings: settings) { call in

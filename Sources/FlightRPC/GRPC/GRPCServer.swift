@@ -163,6 +163,11 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
                 }
                 try loop.register(fd, events: EPOLLIN.rawValue, handler: handshake)
                 handshake.handleEvents(EPOLLIN.rawValue)
+                let limit = settings.handshakeTimeout
+                Task {
+                    try? await Task.sleep(for: limit)
+                    loop.execute { handshake.timeOut() }
+                }
             } catch {
                 Glibc.close(fd)
             }
@@ -185,6 +190,11 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
             try connection.start()
         } catch {
             connection.close(reason: "\(error)")
+        }
+        let limit = settings.handshakeTimeout
+        Task {
+            try? await Task.sleep(for: limit)
+            loop.execute { connection.closeIfNoPreface() }
         }
     }
 
@@ -269,8 +279,9 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
     }
 }
 
-/// Drives a server-side TLS handshake on the loop, then hands the socket on.
-final class TLSHandshakeHandler: EventHandler {
+/// Drives a server-side TLS handshake on the loop, then hands the socket on. Only its loop
+/// touches it; the handshake timer sends it back there, which is why it may cross tasks.
+final class TLSHandshakeHandler: EventHandler, @unchecked Sendable {
     let fd: Int32
     let tls: TLSConnection
     let loop: EventLoop
@@ -298,5 +309,13 @@ final class TLSHandshakeHandler: EventHandler {
             loop.unregister(fd)
             completion(false)
         }
+    }
+
+    /// Gives up on a handshake that has not finished in time. Loop thread.
+    func timeOut() {
+        guard let completion else { return }
+        self.completion = nil
+        loop.unregister(fd)
+        completion(false)
     }
 }

@@ -22,14 +22,16 @@ struct HTTP2Settings: Sendable {
     var maximumConcurrentStreams: UInt32 = 128
     /// How long a client waits for a TCP connection.
     var connectTimeout: Duration = .seconds(20)
+    /// Server: how long a new connection has for its TLS handshake and HTTP/2 preface.
+    var handshakeTimeout: Duration = .seconds(10)
     /// Where received messages carry a payload worth aligning (Flight: the Arrow body).
     var messageLayout: MessageLayout?
 }
 
-/// The state of one HTTP/2 stream carrying a gRPC call. Loop thread only.
 /// Numbers connections (`HTTP2Connection.id`).
 private let nextConnectionID = Atomic<UInt64>(0)
 
+/// The state of one HTTP/2 stream carrying a gRPC call. Loop thread only.
 final class StreamCore {
     let id: Int32
     var requestHeaders: [(String, String)] = []
@@ -113,6 +115,8 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     private let readBufferSize = 256 << 10
     private var watchingWrite = false
     private(set) var isClosed = false
+    /// Whether the peer's first SETTINGS frame (the end of its connection preface) arrived.
+    private var peerSettingsReceived = false
     /// Why the connection closed or stopped taking new calls, for error messages.
     private(set) var endReason: String?
     private var goingAway = false
@@ -489,6 +493,13 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         return stream
     }
 
+    /// Closes the connection if the peer has not completed its preface: the handshake timeout
+    /// has passed. Loop thread.
+    func closeIfNoPreface() {
+        guard !isClosed, !peerSettingsReceived else { return }
+        close(reason: "no HTTP/2 preface within \(settings.handshakeTimeout)")
+    }
+
     /// Server: sends GOAWAY so that the peer opens no new streams; open streams finish. Loop thread.
     func goAway() {
         guard let session, !isClosed, !goingAway else { return }
@@ -597,6 +608,10 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     }
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
+        if frame.pointee.hd.type == UInt8(NGHTTP2_SETTINGS.rawValue) {
+            peerSettingsReceived = true
+            return
+        }
         if frame.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) {
             // No new streams; those the server did not take fail in frameNotSent.
             goingAway = true
