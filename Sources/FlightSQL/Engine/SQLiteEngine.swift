@@ -11,7 +11,8 @@ import Synchronization
 ///   through the `FlightManager`, which issues the endpoints' tickets; metadata is answered
 ///   from SQLite's catalog.
 /// - A transaction holds one connection until it ends; every command that names it runs
-///   there, one at a time. Prepared statements remember the transaction they were made in.
+///   there, its SQLite work one piece at a time (result streams of several cursors take turns
+///   batch by batch). Prepared statements remember the transaction they were made in.
 /// - Blocking SQLite work runs on its own threads; a cancelled call interrupts its statement.
 /// - Result types come from declared column types, and from the values themselves where
 ///   SQLite's typing is dynamic (expressions, untyped columns): see `SQLiteTypeMapping`.
@@ -71,7 +72,8 @@ public final class SQLiteEngine: FlightSQLService {
             $0 = Task { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: period)
-                    self?.endIdleTransactions()
+                    guard let self else { return }
+                    self.endIdleTransactions()
                 }
             }
         }
