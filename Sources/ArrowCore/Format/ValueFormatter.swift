@@ -256,13 +256,13 @@ private func unsignedDecimalDigits(_ words: inout [UInt64]) -> String {
 // MARK: - Dates and times
 
 /// `value` written in decimal with leading zeros up to `width` digits.
-func zeroPadded(_ value: UInt64, width: Int) -> String {
+package func zeroPadded(_ value: UInt64, width: Int) -> String {
     let text = String(value)
     return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
 }
 
 /// The quotient rounded toward negative infinity (`divisor` > 0).
-func floorDivide(_ value: Int, _ divisor: Int) -> Int {
+package func floorDivide(_ value: Int, _ divisor: Int) -> Int {
     let q = value / divisor
     return value % divisor < 0 ? q - 1 : q
 }
@@ -290,7 +290,7 @@ func civilDate(days: Int) -> (year: Int, month: Int, day: Int) {
 }
 
 /// `YYYY-MM-DD`; years outside 0...9999 get a sign, as ISO 8601's expanded form has.
-func formatDate(days: Int) -> String {
+package func formatDate(days: Int) -> String {
     let (year, month, day) = civilDate(days: days)
     let yearText: String
     if year < 0 {
@@ -305,7 +305,7 @@ func formatDate(days: Int) -> String {
 
 extension TimeUnit {
     /// Units per second.
-    var perSecond: Int {
+    package var perSecond: Int {
         switch self {
         case .second: 1
         case .millisecond: 1_000
@@ -315,7 +315,7 @@ extension TimeUnit {
     }
 
     /// Digits after the decimal point of a second.
-    var fractionDigits: Int {
+    package var fractionDigits: Int {
         switch self {
         case .second: 0
         case .millisecond: 3
@@ -336,7 +336,7 @@ private func fractionText(_ fraction: UInt64, unit: TimeUnit) -> String {
 
 /// `HH:MM:SS` plus a fraction of the unit's precision. Values outside a day are not valid
 /// times, but are shown as they are (hours past 23, a leading `-`) rather than wrapped.
-func formatTimeOfDay(_ value: Int, unit: TimeUnit) -> String {
+package func formatTimeOfDay(_ value: Int, unit: TimeUnit) -> String {
     let magnitude = UInt64(value.magnitude)
     let perSecond = UInt64(unit.perSecond)
     let text = clockText(seconds: magnitude / perSecond) + fractionText(magnitude % perSecond, unit: unit)

@@ -109,13 +109,13 @@ private func makeBinder(_ data: ArrayData, name: String) throws -> BindValue {
     case .date32:
         let values = try PrimitiveArray<Int32>(data)
         return { row, statement, p in
-            if let days = values[row] { try statement.bind(p, text: formatDate(days: Int64(days))) } else { try statement.bindNull(p) }
+            if let days = values[row] { try statement.bind(p, text: formatDate(days: Int(days))) } else { try statement.bindNull(p) }
         }
     case .date64:
         let values = try PrimitiveArray<Int64>(data)
         return { row, statement, p in
             if let milliseconds = values[row] {
-                try statement.bind(p, text: formatDate(days: floorDivide(milliseconds, 86_400_000)))
+                try statement.bind(p, text: formatDate(days: floorDivide(Int(milliseconds), 86_400_000)))
             } else {
                 try statement.bindNull(p)
             }
@@ -174,55 +174,18 @@ private func floatBinder<T: ArrowPrimitiveType & BinaryFloatingPoint>(_ values: 
     }
 }
 
-/// `a / b` rounded toward negative infinity, for `b > 0`: splits times before 1970 into a
-/// whole part and a nonnegative remainder.
-private func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-    let quotient = a / b
-    return a % b < 0 ? quotient - 1 : quotient
-}
-
-/// `YYYY-MM-DD` for a day counted from 1970-01-01 in the proleptic Gregorian calendar; years
-/// outside 0...9999 keep their sign and every digit.
-private func formatDate(days: Int64) -> String {
-    // The civil-from-days conversion: shift to 0000-03-01 so the leap day ends each 400-year
-    // era, then count eras, years of the era, and days of the year.
-    let shifted = days + 719_468
-    let era = floorDivide(shifted, 146_097)
-    let dayOfEra = shifted - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let monthFromMarch = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-    let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    let yearText = year < 0 ? "-" + padded(-year, 4) : padded(year, 4)
-    return "\(yearText)-\(padded(month, 2))-\(padded(day, 2))"
-}
-
-/// `YYYY-MM-DD HH:MM:SS`, then `.` and the fraction when it is nonzero, for `value` units
-/// since 1970-01-01 00:00:00.
+/// `YYYY-MM-DD HH:MM:SS`, then `.` and the fraction when it is nonzero (trailing zeros
+/// dropped), for `value` units since 1970-01-01 00:00:00: the form SQLite's date functions read.
 private func formatTimestamp(_ value: Int64, _ unit: TimeUnit) -> String {
-    let (perSecond, digits): (Int64, Int) = switch unit {
-    case .second: (1, 0)
-    case .millisecond: (1_000, 3)
-    case .microsecond: (1_000_000, 6)
-    case .nanosecond: (1_000_000_000, 9)
-    }
-    let seconds = floorDivide(value, perSecond)
-    let fraction = value - seconds * perSecond
+    let perSecond = unit.perSecond
+    let seconds = floorDivide(Int(value), perSecond)
+    let fraction = Int(value) - seconds * perSecond
     let days = floorDivide(seconds, 86_400)
-    let secondOfDay = seconds - days * 86_400
-    var text = "\(formatDate(days: days)) \(padded(secondOfDay / 3600, 2)):\(padded(secondOfDay / 60 % 60, 2)):\(padded(secondOfDay % 60, 2))"
+    var text = formatDate(days: days) + " " + formatTimeOfDay(seconds - days * 86_400, unit: .second)
     if fraction != 0 {
-        var fractionText = padded(fraction, digits)
-        while fractionText.hasSuffix("0") { fractionText.removeLast() }
-        text += "." + fractionText
+        var digits = zeroPadded(UInt64(fraction), width: unit.fractionDigits)
+        while digits.hasSuffix("0") { digits.removeLast() }
+        text += "." + digits
     }
     return text
-}
-
-/// The decimal digits of `value` (nonnegative), zero-padded on the left to `width`.
-private func padded(_ value: Int64, _ width: Int) -> String {
-    let digits = String(value)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }
