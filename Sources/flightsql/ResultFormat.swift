@@ -58,7 +58,7 @@ enum ResultText {
         for batch in batches {
             for row in 0..<batch.length {
                 let fields = batch.columns.map { column -> String in
-                    guard let (array, index) = valueSlot(column, row) else { return "" }
+                    guard let (array, index) = resolveSlot(column, row, throughUnions: true) else { return "" }
                     return csvField(text(array, index))
                 }
                 out += fields.joined(separator: ",") + "\n"
@@ -82,13 +82,13 @@ enum ResultText {
     static func jsonLines(_ batches: [RecordBatch]) -> String {
         var out = ""
         for batch in batches {
-            let keys = batch.schema.fields.map { jsonString($0.name) + ":" }
+            let keys = batch.schema.fields.map { jsonQuoted($0.name) + ":" }
             for row in 0..<batch.length {
                 out += "{"
                 for (k, column) in batch.columns.enumerated() {
                     if k > 0 { out += "," }
                     out += keys[k]
-                    if let (array, index) = valueSlot(column, row) {
+                    if let (array, index) = resolveSlot(column, row, throughUnions: true) {
                         out += jsonValue(array, index)
                     } else {
                         out += "null"
@@ -101,7 +101,7 @@ enum ResultText {
     }
 
     /// The JSON text of slot `i` of `array`, which is not null and not an encoding
-    /// (see ``valueSlot(_:_:)``).
+    /// (see `resolveSlot`).
     static func jsonValue(_ array: ArrayData, _ i: Int) -> String {
         switch array.type {
         case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64:
@@ -117,29 +117,8 @@ enum ResultText {
         case .bool:
             return array.boolValue(i) ? "true" : "false"
         default:
-            return jsonString(text(array, i))
+            return jsonQuoted(text(array, i))
         }
-    }
-
-    /// `value` as a JSON string literal.
-    static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// The text of slot `i` for CSV and JSON strings: binary in full as lowercase hex (the
@@ -148,35 +127,9 @@ enum ResultText {
     static func text(_ array: ArrayData, _ i: Int) -> String {
         switch array.type {
         case .binary, .largeBinary, .binaryView, .fixedSizeBinary:
-            let digits = Array("0123456789abcdef".unicodeScalars)
-            var out = ""
-            let bytes = array.bytes(i)
-            out.unicodeScalars.reserveCapacity(bytes.count * 2)
-            for byte in bytes {
-                out.unicodeScalars.append(digits[Int(byte >> 4)])
-                out.unicodeScalars.append(digits[Int(byte & 0x0F)])
-            }
-            return out
+            return hexText(array.bytes(i), lowercase: true)
         default:
             return array.formatValue(at: i)
-        }
-    }
-
-    /// The array and slot that hold the value of slot `i` of `array`, through dictionaries,
-    /// run-end encoding and unions, or nil when the value is null at any level.
-    static func valueSlot(_ array: ArrayData, _ i: Int) -> (ArrayData, Int)? {
-        switch array.type {
-        case .dictionary:
-            guard array.isValid(i), let dictionary = array.dictionary else { return nil }
-            return valueSlot(dictionary, array.dictionaryIndex(i))
-        case .runEndEncoded:
-            guard array.children.count == 2 else { return nil }
-            return valueSlot(array.children[1], array.runIndex(i))
-        case .union(let mode, _, let typeIDs):
-            guard let child = typeIDs.firstIndex(of: array.unionTypeID(i)), child < array.children.count else { return nil }
-            return valueSlot(array.children[child], mode == .sparse ? array.offset + i : array.unionOffset(i))
-        default:
-            return array.isValid(i) ? (array, i) : nil
         }
     }
 }

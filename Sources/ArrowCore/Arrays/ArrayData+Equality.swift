@@ -129,12 +129,17 @@ private func describe(_ metadata: Metadata) -> String {
     "[" + metadata.pairs.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "]"
 }
 
-/// Follows dictionary indices and run ends down to the array and slot holding slot `i`'s value;
-/// nil when the slot is logically null (a null index, a null dictionary value, a null run value).
-private func resolveSlot(_ array: ArrayData, _ i: Int) -> (array: ArrayData, slot: Int)? {
+/// Follows dictionary indices and run ends (and, with `throughUnions`, union members) down to
+/// the array and slot holding slot `i`'s value; nil when the slot is logically null (a null
+/// index, a null dictionary value, a null run value, a null member).
+package func resolveSlot(_ array: ArrayData, _ i: Int, throughUnions: Bool = false) -> (array: ArrayData, slot: Int)? {
     var current = array, slot = i
     while true {
         switch current.type {
+        case .union(let mode, _, let typeIDs) where throughUnions:
+            guard let child = typeIDs.firstIndex(of: current.unionTypeID(slot)), child < current.children.count else { return nil }
+            slot = mode == .sparse ? current.offset + slot : current.unionOffset(slot)
+            current = current.children[child]
         case .null:
             return nil
         case .dictionary:
@@ -299,9 +304,9 @@ private func describeSlot(_ array: ArrayData, _ i: Int, depth: Int) -> String {
     }
 }
 
-/// Upper-case hex of `bytes`, two digits per byte.
-func hexText(_ bytes: UnsafeRawBufferPointer) -> String {
-    let digits = Array("0123456789ABCDEF".utf8)
+/// Hex of `bytes`, two digits per byte, upper-case unless `lowercase`.
+package func hexText(_ bytes: UnsafeRawBufferPointer, lowercase: Bool = false) -> String {
+    let digits = Array((lowercase ? "0123456789abcdef" : "0123456789ABCDEF").utf8)
     var text: [UInt8] = []
     text.reserveCapacity(bytes.count * 2)
     for byte in bytes {

@@ -105,7 +105,7 @@ struct IntegrationJSONWriter {
             valueType = value
             encoding = (index, ordered)
         }
-        raw("{\"name\":\(Self.quoted(field.name)),\"nullable\":\(field.nullable),\"type\":")
+        raw("{\"name\":\(jsonQuoted(field.name)),\"nullable\":\(field.nullable),\"type\":")
         type(valueType)
         raw(",\"children\":[")
         for (k, (child, childIDs)) in zip(valueType.children, ids.children).enumerated() {
@@ -129,7 +129,7 @@ struct IntegrationJSONWriter {
         raw("[")
         for (k, pair) in metadata.pairs.enumerated() {
             if k > 0 { raw(",") }
-            raw("{\"key\":\(Self.quoted(pair.key)),\"value\":\(Self.quoted(pair.value))}")
+            raw("{\"key\":\(jsonQuoted(pair.key)),\"value\":\(jsonQuoted(pair.value))}")
         }
         raw("]")
     }
@@ -166,7 +166,7 @@ struct IntegrationJSONWriter {
         case .time32(let u): "{\"name\":\"time\",\"unit\":\"\(unit(u))\",\"bitWidth\":32}"
         case .time64(let u): "{\"name\":\"time\",\"unit\":\"\(unit(u))\",\"bitWidth\":64}"
         case .timestamp(let u, let zone):
-            "{\"name\":\"timestamp\",\"unit\":\"\(unit(u))\"" + (zone.map { ",\"timezone\":\(Self.quoted($0))" } ?? "") + "}"
+            "{\"name\":\"timestamp\",\"unit\":\"\(unit(u))\"" + (zone.map { ",\"timezone\":\(jsonQuoted($0))" } ?? "") + "}"
         case .duration(let u): "{\"name\":\"duration\",\"unit\":\"\(unit(u))\"}"
         case .interval(.yearMonth): "{\"name\":\"interval\",\"unit\":\"YEAR_MONTH\"}"
         case .interval(.dayTime): "{\"name\":\"interval\",\"unit\":\"DAY_TIME\"}"
@@ -235,7 +235,7 @@ struct IntegrationJSONWriter {
 
     private mutating func column(name: String, type: DataType, ids: DictionaryIDs, pieces: [ArrayPiece]) {
         let count = pieces.reduce(0) { $0 + $1.range.count }
-        raw("{\"name\":\(Self.quoted(name)),\"count\":\(count)")
+        raw("{\"name\":\(jsonQuoted(name)),\"count\":\(count)")
         switch type {
         case .null:
             break
@@ -332,7 +332,7 @@ struct IntegrationJSONWriter {
             }
             raw("]")
             if type == .utf8 || type == .largeUtf8 {
-                slots("DATA", pieces) { a, i in Self.quoted(a.string(i)) }
+                slots("DATA", pieces) { a, i in jsonQuoted(a.string(i)) }
             } else {
                 slots("DATA", pieces) { a, i in "\"\(hexText(a.bytes(i)))\"" }
             }
@@ -441,7 +441,7 @@ struct IntegrationJSONWriter {
                 valuePieces.append(ArrayPiece(a.children[1], first..<(last + 1)))
             }
             let wide = runEndsField.type == .int64
-            raw(",\"children\":[{\"name\":\(Self.quoted(runEndsField.name)),\"count\":\(ends.count),\"VALIDITY\":[")
+            raw(",\"children\":[{\"name\":\(jsonQuoted(runEndsField.name)),\"count\":\(ends.count),\"VALIDITY\":[")
             raw(ends.map { _ in "1" }.joined(separator: ","))
             raw("],\"DATA\":[")
             raw(ends.map { wide ? "\"\($0)\"" : String($0) }.joined(separator: ","))
@@ -518,7 +518,7 @@ struct IntegrationJSONWriter {
                 }
                 let bytes = a.bytes(i)
                 if bytes.count <= 12 {
-                    let inlined = utf8 ? Self.quoted(String(decoding: bytes, as: UTF8.self)) : "\"\(hexText(bytes))\""
+                    let inlined = utf8 ? jsonQuoted(String(decoding: bytes, as: UTF8.self)) : "\"\(hexText(bytes))\""
                     raw("{\"SIZE\":\(bytes.count),\"INLINED\":\(inlined)}")
                 } else {
                     let view = (a.offset + i) * 16
@@ -555,24 +555,24 @@ struct IntegrationJSONWriter {
         if value.isInfinite { return value < 0 ? "\"-Infinity\"" : "\"Infinity\"" }
         return value.description  // the shortest text that reads back as the same value
     }
+}
 
-    /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                result.unicodeScalars.append(scalar)
-            }
+/// `text` as a JSON string literal.
+package func jsonQuoted(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default:
+            result.unicodeScalars.append(scalar)
         }
-        return result + "\""
     }
+    return result + "\""
 }
