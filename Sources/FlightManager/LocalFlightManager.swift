@@ -18,7 +18,38 @@ public final class LocalFlightManager: FlightManager {
     private let runners: [String: any PartitionRunner]
     private let maximumHeldQueries: Int
     private let maximumHeldBytes: Int
-    private let queries = Mutex<[[UInt8]: HeldQuery]>([:])
+    private let queries = Mutex(HeldQueries())
+
+    /// The queries waiting for reads, with the total of their held bytes kept as entries come
+    /// and go, and expired entries swept at most once a second: planning a query must not cost
+    /// a pass over every waiting one.
+    private struct HeldQueries {
+        private(set) var entries: [[UInt8]: HeldQuery] = [:]
+        private(set) var bytes = 0
+        private var lastSweep: Int64 = 0
+
+        subscript(id: [UInt8]) -> HeldQuery? {
+            get { entries[id] }
+            set {
+                bytes -= entries[id]?.bytes ?? 0
+                bytes += newValue?.bytes ?? 0
+                entries[id] = newValue
+            }
+        }
+
+        mutating func remove(_ id: [UInt8]) -> HeldQuery? {
+            let removed = entries.removeValue(forKey: id)
+            bytes -= removed?.bytes ?? 0
+            return removed
+        }
+
+        /// Drops expired queries that no read is running on.
+        mutating func sweep(now: Int64) {
+            guard now > lastSweep else { return }
+            lastSweep = now
+            for (id, query) in entries where query.expiry <= now && query.running.isEmpty { _ = remove(id) }
+        }
+    }
 
     private struct HeldQuery {
         var schema: Schema
@@ -54,7 +85,7 @@ public final class LocalFlightManager: FlightManager {
     public func members() async throws -> [NodeInfo] { [node] }
 
     /// The number of queries whose partitions are held in memory (for tests and monitoring).
-    public var heldQueryCount: Int { queries.withLock { $0.count } }
+    public var heldQueryCount: Int { queries.withLock { $0.entries.count } }
 
     public func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> FlightInfo {
         let now = Int64(Date().timeIntervalSince1970)
@@ -88,14 +119,13 @@ public final class LocalFlightManager: FlightManager {
                                             expirationTime: reusableUntil))
         }
         try queries.withLock { held throws(FlightError) in
-            held = held.filter { $0.value.expiry > now || !$0.value.running.isEmpty }
-            guard producers.isEmpty || held.count < maximumHeldQueries else {
-                throw FlightError(.resourceExhausted, "\(held.count) planned queries wait to be read; read or cancel some first")
+            held.sweep(now: now)
+            guard producers.isEmpty || held.entries.count < maximumHeldQueries else {
+                throw FlightError(.resourceExhausted, "\(held.entries.count) planned queries wait to be read; read or cancel some first")
             }
             let bytes = query.heldBytes
-            let waiting = held.values.reduce(0) { $0 + $1.bytes }
-            guard bytes == 0 || waiting + bytes <= maximumHeldBytes else {
-                throw FlightError(.resourceExhausted, "\(waiting) bytes of results wait to be read; read or cancel some first")
+            guard bytes == 0 || held.bytes + bytes <= maximumHeldBytes else {
+                throw FlightError(.resourceExhausted, "\(held.bytes) bytes of results wait to be read; read or cancel some first")
             }
             if !producers.isEmpty {
                 held[queryID] = HeldQuery(schema: schema, producers: producers, expiry: expiry,
@@ -158,7 +188,7 @@ public final class LocalFlightManager: FlightManager {
         // Read to the end: the partition is done, and the query once every partition is.
         queries.withLock { held in
             held[ticket.queryID]?.unread.remove(ticket.partition)
-            if held[ticket.queryID]?.unread.isEmpty == true { held[ticket.queryID] = nil }
+            if held[ticket.queryID]?.unread.isEmpty == true { _ = held.remove(ticket.queryID) }
         }
     }
 
@@ -167,7 +197,7 @@ public final class LocalFlightManager: FlightManager {
         for endpoint in info.endpoints {
             guard let ticket = try? ManagerTicket(decoding: endpoint.ticket.bytes, secret: secret, now: Int64.min),
                   case .held = ticket.body else { continue }
-            if let query = queries.withLock({ $0.removeValue(forKey: ticket.queryID) }) {
+            if let query = queries.withLock({ $0.remove(ticket.queryID) }) {
                 found = true
                 for task in query.running.values { task.cancel() }
             }
