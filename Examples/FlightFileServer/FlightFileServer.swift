@@ -35,7 +35,8 @@ struct FlightFileServer: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard (user == nil) == (password == nil) else { throw ValidationError("--user and --password go together") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        guard grace >= 0, grace.isFinite else { throw ValidationError("--grace must be a number of seconds") }
+        // Bounded so that the nanoseconds of the shutdown grace fit in an Int64.
+        guard grace >= 0, grace <= 86_400 else { throw ValidationError("--grace must be 0 to 86400 seconds") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("--root \(root) is not a directory")

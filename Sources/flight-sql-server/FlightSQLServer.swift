@@ -45,7 +45,8 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        guard grace >= 0, grace.isFinite else { throw ValidationError("--grace must be a number of seconds") }
+        // Bounded so that the nanoseconds of the shutdown grace fit in an Int64.
+        guard grace >= 0, grace <= 86_400 else { throw ValidationError("--grace must be 0 to 86400 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if auth == .basic, usersFile == nil { throw ValidationError("--auth basic needs --users-file") }
         if auth == .none, usersFile != nil { throw ValidationError("--users-file needs --auth basic") }
