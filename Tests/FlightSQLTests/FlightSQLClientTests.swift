@@ -200,6 +200,26 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
         }
     }
 
+    @Test func aReaderThatStallsIsCutOff() async throws {
+        try await withGateway(stalledClientTimeout: .milliseconds(300)) { client, _ in
+            // Far more than the flow-control windows and send queue hold, so the server's
+            // writes wait for this reader.
+            let info = try await client.execute("""
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)
+                SELECT i, 'padding to fill the windows faster ' || i AS label FROM n
+                """)
+            let stream = try await client.doGet(try #require(info.endpoints.first))
+            #expect(try await stream.next() != nil)
+            try await Task.sleep(for: .milliseconds(1500))
+            do {
+                while try await stream.next() != nil {}
+                Issue.record("the stalled stream was not ended")
+            } catch let error as FlightError {
+                #expect(error.code == .aborted)
+            }
+        }
+    }
+
     @Test func ingestCreatesAppendsAndReplacesAtomically() async throws {
         try await withGateway { client, database in
             let schema = Schema([Field("k", .int64, nullable: false), Field("v", .utf8)])
