@@ -65,9 +65,25 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CZooKeeper",
+            providers: [.apt(["libzookeeper-mt-dev"])]
+        ),
         .target(
             name: "FlightManager",
-            dependencies: ["ArrowCore", "FlightRPC"],
+            dependencies: [
+                "ArrowCore", "FlightRPC", "CZooKeeper",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ClusterCommandLine",
+            dependencies: [
+                "FlightManager", "FlightRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -83,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "flight-sql-server",
             dependencies: [
-                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "COpenSSL",
+                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "COpenSSL", "ClusterCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,8 +145,9 @@ let package = Package(
         .executableTarget(
             name: "flight-bench",
             dependencies: [
-                "ArrowCore", "FlightRPC",
+                "ArrowCore", "FlightRPC", "FlightManager", "ClusterCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -1,5 +1,6 @@
 import ArrowCore
 import FlightRPC
+import Foundation
 
 /// One Flight server of a cluster, as its peers and clients see it.
 public struct NodeInfo: Sendable, Hashable, CustomStringConvertible {
@@ -10,12 +11,15 @@ public struct NodeInfo: Sendable, Hashable, CustomStringConvertible {
     public var location: Location?
     /// Where peers push partitions to this node (may be a private address).
     public var internalLocation: Location?
+    /// When the node started serving, to the millisecond.
+    public var startedAt: Date
 
     /// A node named `id`, reached by clients at `location` and by peers at `internalLocation`.
-    public init(id: String, location: Location? = nil, internalLocation: Location? = nil) {
+    public init(id: String, location: Location? = nil, internalLocation: Location? = nil, startedAt: Date = Date()) {
         self.id = id
         self.location = location
         self.internalLocation = internalLocation
+        self.startedAt = Date(timeIntervalSince1970: (startedAt.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
     /// `id@location`, for logs.
@@ -48,6 +52,10 @@ public protocol FlightManager: Sendable {
 
     /// Cancels the query behind `info`: running partitions stop, unread ones are dropped.
     func cancel(_ info: FlightInfo) async -> CancelStatus
+
+    /// Runs `.pull` tasks of `kind` with `runner` from now on (replacing an earlier one).
+    /// Every node that may be offered for a kind must have registered a runner for it.
+    func register(_ runner: any PartitionRunner, forKind kind: String)
 }
 
 /// A query whose results can be split into partitions.

@@ -13,56 +13,7 @@ import Synchronization
 public final class LocalFlightManager: FlightManager {
     /// This process, the only member.
     public let node: NodeInfo
-    private let secret: [UInt8]
-    private let ticketLifetime: Int64
-    private let runners: [String: any PartitionRunner]
-    private let maximumHeldQueries: Int
-    private let maximumHeldBytes: Int
-    private let queries = Mutex(HeldQueries())
-
-    /// The queries waiting for reads, with the total of their held bytes kept as entries come
-    /// and go, and expired entries swept at most once a second: planning a query must not cost
-    /// a pass over every waiting one.
-    private struct HeldQueries {
-        private(set) var entries: [[UInt8]: HeldQuery] = [:]
-        private(set) var bytes = 0
-        private var lastSweep: Int64 = 0
-
-        subscript(id: [UInt8]) -> HeldQuery? {
-            get { entries[id] }
-            set {
-                bytes -= entries[id]?.bytes ?? 0
-                bytes += newValue?.bytes ?? 0
-                entries[id] = newValue
-            }
-        }
-
-        mutating func remove(_ id: [UInt8]) -> HeldQuery? {
-            let removed = entries.removeValue(forKey: id)
-            bytes -= removed?.bytes ?? 0
-            return removed
-        }
-
-        /// Drops expired queries that no read is running on.
-        mutating func sweep(now: Int64) {
-            guard now > lastSweep else { return }
-            lastSweep = now
-            for (id, query) in entries where query.expiry <= now && query.running.isEmpty { _ = remove(id) }
-        }
-    }
-
-    private struct HeldQuery {
-        var schema: Schema
-        var producers: [@Sendable (RecordBatchSink) async throws -> Void]
-        var expiry: Int64
-        var running: [UInt64: Task<Void, any Error>] = [:]
-        var unread: Set<UInt32>
-        var bytes: Int
-        /// Partitions being read now: a second read of one waits its turn by failing.
-        var reading: Set<UInt32> = []
-    }
-
-    private let nextRunID = Atomic<UInt64>(0)
+    let broker: PartitionBroker
 
     /// A manager for `node`, signing tickets with `secret` (32 random bytes by default; share
     /// it between nodes that must accept each other's tickets) that stay valid for
@@ -74,134 +25,29 @@ public final class LocalFlightManager: FlightManager {
     public init(node: NodeInfo = NodeInfo(id: "local"), secret: [UInt8] = BasicAuthenticator.randomSecret(),
                 ticketLifetime: Duration = .seconds(600), runners: [String: any PartitionRunner] = [:],
                 maximumHeldQueries: Int = 100_000, maximumHeldBytes: Int = 1 << 30) {
-        self.maximumHeldQueries = maximumHeldQueries
-        self.maximumHeldBytes = maximumHeldBytes
         self.node = node
-        self.secret = secret
-        self.ticketLifetime = max(1, ticketLifetime.components.seconds)
-        self.runners = runners
+        broker = PartitionBroker(secret: secret, ticketLifetime: ticketLifetime, runners: runners,
+                                 maximumHeldQueries: maximumHeldQueries, maximumHeldBytes: maximumHeldBytes)
     }
 
     public func members() async throws -> [NodeInfo] { [node] }
 
     /// The number of queries whose partitions are held in memory (for tests and monitoring).
-    public var heldQueryCount: Int { queries.withLock { $0.entries.count } }
+    public var heldQueryCount: Int { broker.heldQueryCount }
+
+    public func register(_ runner: any PartitionRunner, forKind kind: String) {
+        broker.register(runner, forKind: kind)
+    }
 
     public func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> FlightInfo {
-        let now = Int64(Date().timeIntervalSince1970)
-        let expiry = now + ticketLifetime
-        let schema = query.schema
-        let partitions = try await query.partitions(over: [node])
-        let queryID = FlightCrypto.randomBytes(16)
-        var producers: [@Sendable (RecordBatchSink) async throws -> Void] = []
-        var endpoints: [FlightEndpoint] = []
-        let here = node.location.map { [$0] } ?? []
-        for partition in partitions {
-            let ticket: ManagerTicket
-            var locations = here
-            switch partition {
-            case .local(let produce), .push(_, let produce):
-                ticket = ManagerTicket(queryID: queryID, partition: UInt32(producers.count), expiry: expiry, body: .held)
-                producers.append(produce)
-            case .pull(let task, let nodes):
-                guard runners[task.kind] != nil else {
-                    throw FlightError(.internal, "no partition runner for task kind '\(task.kind)'")
-                }
-                guard task.kind.utf8.count <= Int(UInt16.max) else {
-                    throw FlightError(.invalidArgument, "partition task kind is too long")
-                }
-                ticket = ManagerTicket(queryID: queryID, partition: UInt32(endpoints.count), expiry: expiry, body: .pull(task, schema: schema))
-                let offered = nodes.compactMap(\.location)
-                if !offered.isEmpty { locations = offered }
-            }
-            let reusableUntil: Date? = if case .pull = ticket.body { Date(timeIntervalSince1970: TimeInterval(expiry)) } else { nil }
-            endpoints.append(FlightEndpoint(ticket: Ticket(ticket.encoded(secret: secret)), locations: locations,
-                                            expirationTime: reusableUntil))
-        }
-        try queries.withLock { held throws(FlightError) in
-            held.sweep(now: now)
-            guard producers.isEmpty || held.entries.count < maximumHeldQueries else {
-                throw FlightError(.resourceExhausted, "\(held.entries.count) planned queries wait to be read; read or cancel some first")
-            }
-            let bytes = query.heldBytes
-            guard bytes == 0 || held.bytes + bytes <= maximumHeldBytes else {
-                throw FlightError(.resourceExhausted, "\(held.bytes) bytes of results wait to be read; read or cancel some first")
-            }
-            if !producers.isEmpty {
-                held[queryID] = HeldQuery(schema: schema, producers: producers, expiry: expiry,
-                                          unread: Set(0..<UInt32(producers.count)), bytes: bytes)
-            }
-        }
-        return FlightInfo(schema: schema, descriptor: descriptor, endpoints: endpoints)
+        try await broker.distribute(query, for: descriptor, planner: node, members: [node])
     }
 
     public func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
-        let decoded = try ManagerTicket(decoding: ticket.bytes, secret: secret)
-        switch decoded.body {
-        case .pull(let task, let schema):
-            guard let runner = runners[task.kind] else {
-                throw FlightError(.internal, "no partition runner for task kind '\(task.kind)'")
-            }
-            try await writer.begin(schema)
-            try await runner.run(task, into: RecordBatchSink(schema: schema) { try await writer.write($0) })
-        case .held:
-            try await streamHeld(decoded, to: writer)
-        }
-    }
-
-    private func streamHeld(_ ticket: ManagerTicket, to writer: FlightRecordBatchWriter) async throws {
-        let runID = nextRunID.add(1, ordering: .relaxed).newValue
-        let started: Task<Void, any Error> = try queries.withLock { held throws(FlightError) in
-            guard var query = held[ticket.queryID], query.unread.contains(ticket.partition) else {
-                throw FlightError(.notFound, "the partition of this ticket was already read, or its query was cancelled or has expired")
-            }
-            guard !query.reading.contains(ticket.partition) else {
-                throw FlightError(.failedPrecondition, "the partition of this ticket is being read by another call")
-            }
-            query.reading.insert(ticket.partition)
-            let produce = query.producers[Int(ticket.partition)]
-            let sink = RecordBatchSink(schema: query.schema) { try await writer.write($0) }
-            let schema = query.schema
-            let task = Task {
-                try await writer.begin(schema)
-                try await produce(sink)
-            }
-            query.running[runID] = task
-            held[ticket.queryID] = query
-            return task
-        }
-        defer {
-            queries.withLock { held in
-                held[ticket.queryID]?.running.removeValue(forKey: runID)
-                held[ticket.queryID]?.reading.remove(ticket.partition)
-            }
-        }
-        try await withTaskCancellationHandler {
-            do {
-                try await started.value
-            } catch is CancellationError {
-                throw FlightError(.cancelled, "the query was cancelled")
-            }
-        } onCancel: {
-            started.cancel()
-        }
-        // Read to the end: the partition is done, and the query once every partition is.
-        queries.withLock { held in
-            held[ticket.queryID]?.unread.remove(ticket.partition)
-            if held[ticket.queryID]?.unread.isEmpty == true { _ = held.remove(ticket.queryID) }
-        }
+        try await broker.stream(ticket, to: writer, context: context)
     }
 
     public func cancel(_ info: FlightInfo) async -> CancelStatus {
-        var found = false
-        for endpoint in info.endpoints {
-            guard let ticket = try? ManagerTicket(decoding: endpoint.ticket.bytes, secret: secret, now: Int64.min),
-                  case .held = ticket.body else { continue }
-            if let query = queries.withLock({ $0.remove(ticket.queryID) }) {
-                found = true
-                for task in query.running.values { task.cancel() }
-            }
-        }
-        return found ? .cancelled : .notCancellable
+        await broker.cancel(info)
     }
 }

@@ -1,7 +1,10 @@
 import ArgumentParser
+import ClusterCommandLine
 import Foundation
 import ArrowCore
+import FlightManager
 import FlightRPC
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,18 +29,87 @@ func syntheticBatch(start: Int, rows: Int) throws -> RecordBatch {
     return try RecordBatch(schema: schema, columns: [column, column, column, column])
 }
 
-/// Serves the synthetic stream for any ticket.
+let syntheticSchema = Schema(["a", "b", "c", "d"].map { Field($0, .int64, nullable: false) })
+
+/// Writes rows `start..<start+count` of the synthetic table in batches of `batchRows`.
+func writeSynthetic(start: Int, count: Int, batchRows: Int, _ write: (RecordBatch) async throws -> Void) async throws {
+    var next = start
+    while next < start + count {
+        let n = min(batchRows, start + count - next)
+        try await write(try syntheticBatch(start: next, rows: n))
+        next += n
+    }
+}
+
+/// A row range of the synthetic table, as a pull task any node of the cluster runs.
+/// Payload: start, count (UInt64 each) and rows per batch (UInt32), big-endian.
+struct SyntheticRange: Sendable, Equatable {
+    static let kind = "flight-bench.rows"
+    var start: Int
+    var count: Int
+    var batchRows: Int
+
+    var task: PartitionTask {
+        var payload: [UInt8] = []
+        for (value, width) in [(UInt64(start), 8), (UInt64(count), 8), (UInt64(batchRows), 4)] {
+            for shift in stride(from: (width - 1) * 8, through: 0, by: -8) { payload.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
+        return PartitionTask(kind: Self.kind, payload: payload)
+    }
+
+    init(start: Int, count: Int, batchRows: Int) {
+        self.start = start
+        self.count = count
+        self.batchRows = batchRows
+    }
+
+    init(_ task: PartitionTask) throws(FlightError) {
+        guard task.kind == Self.kind, task.payload.count == 20 else { throw FlightError(.invalidArgument, "malformed synthetic range") }
+        func field(_ range: Range<Int>) -> UInt64 { task.payload[range].reduce(0) { $0 << 8 | UInt64($1) } }
+        let start = field(0..<8), count = field(8..<16), batchRows = field(16..<20)
+        guard start < 1 << 48, count < 1 << 48, (1...(1 << 24)).contains(batchRows) else {
+            throw FlightError(.invalidArgument, "synthetic range out of bounds")
+        }
+        self.init(start: Int(start), count: Int(count), batchRows: Int(batchRows))
+    }
+}
+
+struct SyntheticRunner: PartitionRunner {
+    func run(_ task: PartitionTask, into sink: RecordBatchSink) async throws {
+        let range = try SyntheticRange(task)
+        try await writeSynthetic(start: range.start, count: range.count, batchRows: range.batchRows) { try await sink.write($0) }
+    }
+}
+
+/// The synthetic table split into `partitions` contiguous row ranges (one per member when nil).
+struct SyntheticQuery: DistributedQuery {
+    let rows: Int
+    let batchRows: Int
+    let partitions: Int?
+    var schema: Schema { syntheticSchema }
+
+    func partitions(over members: [NodeInfo]) async throws -> [QueryPartition] {
+        let count = max(1, partitions ?? members.count)
+        return (0..<count).map { index in
+            let start = rows * index / count, end = rows * (index + 1) / count
+            return .pull(SyntheticRange(start: start, count: end - start, batchRows: batchRows).task, nodes: [])
+        }
+    }
+}
+
+/// Serves the synthetic stream for any ticket; with a manager, GetFlightInfo plans it as pull
+/// partitions served by the cluster's members.
 struct SyntheticService: FlightService {
     let rows: Int
     let batchRows: Int
+    var manager: (any FlightManager)? = nil
+    var partitions: Int? = nil
 
     func doGet(_ ticket: Ticket, writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
-        var start = 0
-        while start < rows {
-            let n = min(batchRows, rows - start)
-            try await writer.write(try syntheticBatch(start: start, rows: n))
-            start += n
+        if let manager, ticket.bytes != Array("synthetic".utf8) {
+            return try await manager.stream(ticket, to: writer, context: context)
         }
+        try await writeSynthetic(start: 0, count: rows, batchRows: batchRows) { try await writer.write($0) }
     }
 
     func doPut(_ reader: FlightRecordBatchReader, results: FlightResponseWriter<PutResult>, context: FlightCallContext) async throws {
@@ -56,9 +128,15 @@ struct SyntheticService: FlightService {
     }
 
     func getFlightInfo(_ descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
-        let schema = try syntheticBatch(start: 0, rows: 0).schema
-        return FlightInfo(schema: schema, descriptor: descriptor, endpoints: [FlightEndpoint(ticket: Ticket("synthetic"))],
-                          totalRecords: Int64(rows), totalBytes: Int64(rows * 32))
+        var info: FlightInfo
+        if let manager {
+            info = try await manager.distribute(SyntheticQuery(rows: rows, batchRows: batchRows, partitions: partitions), for: descriptor)
+        } else {
+            info = FlightInfo(schema: syntheticSchema, descriptor: descriptor, endpoints: [FlightEndpoint(ticket: Ticket("synthetic"))])
+        }
+        info.totalRecords = Int64(rows)
+        info.totalBytes = Int64(rows * 32)
+        return info
     }
 }
 
@@ -69,13 +147,37 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port (0 picks one; it is printed).") var port = 0
     @Option(help: "Rows per stream.") var rows = 10_000_000
     @Option(help: "Rows per batch.") var batchRows = 65_536
+    @Option(help: "Split the table into this many pull partitions of contiguous rows (in a cluster: one per member by default).")
+    var partitions: Int?
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
+
+    func validate() throws {
+        guard rows >= 0, rows < 1 << 48 else { throw ValidationError("--rows must be 0 to 2^48") }
+        guard (1...(1 << 24)).contains(batchRows) else { throw ValidationError("--batch-rows must be 1 to 2^24") }
+        if let partitions, !(1...100_000).contains(partitions) { throw ValidationError("--partitions must be 1 to 100000") }
+    }
 
     func run() async throws {
-        let server = try FlightServer(service: SyntheticService(rows: rows, batchRows: batchRows),
-                                      location: .grpc(host: host, port: port))
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "flight-bench")
+        let signals = TerminationSignals()
+        var service = SyntheticService(rows: rows, batchRows: batchRows)
+        var manager: (any FlightManager)?
+        if cluster.zookeeper != nil || partitions != nil {
+            let planner = try cluster.makeManager(secret: try cluster.secret() ?? BasicAuthenticator.randomSecret(), logger: logger)
+            planner.register(SyntheticRunner(), forKind: SyntheticRange.kind)
+            service.manager = planner
+            service.partitions = partitions
+            manager = planner
+        }
+        let served: any FlightService = if let manager { ClusterActions(service, manager: manager) } else { service }
+        let server = try FlightServer(service: served, location: .grpc(host: host, port: port))
+        if let manager { try await cluster.join(manager, listening: server.location) }
         print("listening on \(server.location)")
         fflush(nil)
-        while true { try await Task.sleep(for: .seconds(3600)) }
+        _ = await signals.wait()
+        if let manager { await cluster.leave(manager) }
+        await server.shutdown(grace: .seconds(2))
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterCommandLine
 import FlightManager
 import FlightRPC
 import FlightSQL
@@ -41,6 +42,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("read-only"), help: "Refuse every statement that writes.") var readOnly = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
     @Option(help: "On SIGINT or SIGTERM, how long running calls may take to finish, in seconds.") var grace: Double = 5
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -80,6 +82,7 @@ struct Serve: AsyncParsableCommand {
             }
             secret = [UInt8](bytes)
         }
+        if let clusterSecret = try cluster.secret() { secret = clusterSecret }
         if auth == .basic, let usersFile {
             let users = try PasswordFile(contentsOf: usersFile)
             for warning in users.warnings { logger.warning("\(warning)") }
@@ -105,14 +108,22 @@ struct Serve: AsyncParsableCommand {
         }
         let location: Location = options.tls == nil ? .grpc(host: host, port: port) : .grpcTLS(host: host, port: port)
         let signals = TerminationSignals()
-        let manager = LocalFlightManager(secret: secret)
+        let manager = try cluster.makeManager(secret: secret, logger: logger)
         let engine = try SQLiteEngine(path: path, readOnly: readOnly, manager: manager, logger: logger)
-        let server = try FlightServer(service: FlightSQLAdapter(engine), location: location, options: options)
+        let server = try FlightServer(service: ClusterActions(FlightSQLAdapter(engine), manager: manager), location: location, options: options)
+        do {
+            try await cluster.join(manager, listening: server.location)
+        } catch {
+            await server.shutdown(grace: .zero)
+            throw error
+        }
         logger.info("serving \(path)\(readOnly ? " read-only" : "") at \(server.location)")
         print("listening on \(server.location)")
         fflush(nil)
         let number = await signals.wait()
         logger.notice("signal \(number): shutting down")
+        // Out of the cluster first, so that no new FlightInfo names this node.
+        await cluster.leave(manager)
         await server.shutdown(grace: .nanoseconds(Int64(grace * 1e9)))
         engine.close()
     }

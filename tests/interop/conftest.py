@@ -178,8 +178,7 @@ def start_flight_bench(flight_bench_bin, tmp_path_factory):
 
     yield start
     for server in started:
-        # flight-bench serve has no signal handling: SIGTERM ends it at once, which is all it needs.
-        server.stop()
+        assert server.stop() == 0, f"flight-bench serve did not stop cleanly; log:\n{server.log()}"
 
 
 def run_cli(args, timeout: float = 60.0) -> subprocess.CompletedProcess:

@@ -3,14 +3,14 @@ import FlightManager
 import FlightRPC
 import Foundation
 
-/// A query over the engine's database: always one partition, produced on this node, since the
-/// database file is here.
+/// A query over the engine's database: one partition, produced on this node, or run by any
+/// node with the same read-only copy (see `partition(sql:parameters:transaction:)`).
 struct SQLiteQuery: DistributedQuery {
     let schema: Schema
     var heldBytes = 0
-    let produce: @Sendable (RecordBatchSink) async throws -> Void
+    let partition: QueryPartition
 
-    func partitions(over members: [NodeInfo]) async throws -> [QueryPartition] { [.local(produce)] }
+    func partitions(over members: [NodeInfo]) async throws -> [QueryPartition] { [partition] }
 }
 
 /// What running a statement at planning time gave.
@@ -178,15 +178,16 @@ extension SQLiteEngine {
         case .changed(let count):
             return FlightInfo(schema: Schema([]), descriptor: descriptor, endpoints: [], totalRecords: count)
         case .complete(let schema, let batches, let changed):
-            var complete = try await manager.distribute(SQLiteQuery(schema: schema, heldBytes: batches.reduce(0) { $0 + $1.bufferBytes }) { sink in
+            let held = QueryPartition.local { sink in
                 for batch in batches { try await sink.write(batch) }
-            }, for: descriptor)
+            }
+            var complete = try await manager.distribute(SQLiteQuery(schema: schema, heldBytes: batches.reduce(0) { $0 + $1.bufferBytes },
+                                                                    partition: held), for: descriptor)
             complete.totalRecords = schema.fields.isEmpty ? changed : Int64(batches.reduce(0) { $0 + $1.length })
             info = complete
         case .query(let schema):
-            info = try await manager.distribute(SQLiteQuery(schema: schema) { [self] sink in
-                try await stream(sql: sql, parameters: parameters, transaction: transaction, into: sink)
-            }, for: descriptor)
+            info = try await manager.distribute(SQLiteQuery(schema: schema, partition: partition(sql: sql, parameters: parameters, transaction: transaction)),
+                                                for: descriptor)
         }
         return Self.wrapTickets(info)
     }

@@ -22,6 +22,9 @@ public final class SQLiteEngine: FlightSQLService {
     /// Whether every statement that writes is refused.
     public let readOnly: Bool
     let manager: any FlightManager
+    /// The read-only database's fingerprint: set when `readOnly`, so that queries can run on
+    /// any node holding the same copy.
+    let fingerprint: SQLiteFingerprint?
     let logger: Logger
     let pool: SQLiteConnectionPool
     let transactions = Mutex<[Data: SQLiteTransaction]>([:])
@@ -67,6 +70,8 @@ public final class SQLiteEngine: FlightSQLService {
         } catch {
             throw FlightError(.unavailable, "cannot open database \(path): \(error)")
         }
+        fingerprint = readOnly ? try SQLiteFingerprint(path: path) : nil
+        if readOnly { manager.register(SQLitePullRunner(reference: .init(self)), forKind: Self.pullTaskKind) }
         let period = max(min(transactionIdleTimeout / 4, .seconds(10)), .milliseconds(100))
         sweeper.withLock {
             $0 = Task { [weak self] in

@@ -1,0 +1,68 @@
+import ArgumentParser
+import FlightManager
+import FlightRPC
+import Foundation
+import Logging
+
+/// The flags every server of this package takes to join a cluster. Without `--zookeeper`
+/// a server runs alone on a `LocalFlightManager`.
+public struct ClusterOptions: ParsableArguments {
+    @Option(name: .customLong("zookeeper"), help: "Join the cluster registered in ZooKeeper: HOST:PORT[,HOST:PORT...][/chroot].")
+    public var zookeeper: String?
+    @Option(name: .customLong("node-id"), help: "This node's stable name in the cluster (default: HOST:PORT it listens on).")
+    public var nodeID: String?
+    @Option(help: "The public location clients are given for this node (default: the listening address).")
+    public var advertise: String?
+    @Option(name: .customLong("cluster-secret-file"), help: "A file of at least 32 bytes that signs tickets and tokens; the same file on every node.")
+    public var clusterSecretFile: String?
+    @Option(name: .customLong("zookeeper-session-timeout"), help: "Seconds after which a node that stopped answering leaves the cluster.")
+    public var zookeeperSessionTimeout: Double = 4
+
+    public init() {}
+
+    public func validate() throws {
+        if zookeeper != nil {
+            guard clusterSecretFile != nil else {
+                throw ValidationError("--zookeeper needs --cluster-secret-file: every node must check the others' tickets")
+            }
+        } else if nodeID != nil || advertise != nil {
+            throw ValidationError("--node-id and --advertise need --zookeeper")
+        }
+        guard (1...600).contains(zookeeperSessionTimeout) else {
+            throw ValidationError("--zookeeper-session-timeout must be 1 to 600 seconds")
+        }
+        if let nodeID, nodeID.isEmpty || nodeID.contains("/") {
+            throw ValidationError("--node-id may not be empty or contain '/'")
+        }
+    }
+
+    /// The cluster secret's bytes, when `--cluster-secret-file` is given.
+    public func secret() throws -> [UInt8]? {
+        guard let clusterSecretFile else { return nil }
+        guard let bytes = FileManager.default.contents(atPath: clusterSecretFile), bytes.count >= 32 else {
+            throw ValidationError("--cluster-secret-file must hold at least 32 bytes")
+        }
+        return [UInt8](bytes)
+    }
+
+    /// The manager these flags ask for: a `ZooKeeperFlightManager` (not yet joined: call
+    /// ``join(_:listening:)`` once the server listens) or a `LocalFlightManager`.
+    public func makeManager(secret: [UInt8], logger: Logger) throws -> any FlightManager {
+        guard let zookeeper else { return LocalFlightManager(secret: secret) }
+        return try ZooKeeperFlightManager(connectString: zookeeper, secret: secret,
+                                          sessionTimeout: .milliseconds(Int64(zookeeperSessionTimeout * 1000)), logger: logger)
+    }
+
+    /// Joins the cluster as the server listening at `location`; nothing for a local manager.
+    public func join(_ manager: any FlightManager, listening location: Location) async throws {
+        guard let cluster = manager as? ZooKeeperFlightManager else { return }
+        let defaultID = location.uri.split(separator: "/").last.map(String.init) ?? location.uri
+        let node = NodeInfo(id: nodeID ?? defaultID, location: advertise.map(Location.init(uri:)) ?? location)
+        try await cluster.join(as: node)
+    }
+
+    /// Leaves the cluster at once (a clean stop); nothing for a local manager.
+    public func leave(_ manager: any FlightManager) async {
+        await (manager as? ZooKeeperFlightManager)?.leave()
+    }
+}

@@ -1,0 +1,296 @@
+import ArrowCore
+import FlightRPC
+import Foundation
+import Logging
+import Synchronization
+
+/// A manager for a cluster of Flight servers that find each other through ZooKeeper.
+///
+/// Each server registers an ephemeral znode `<root>/members/<id>` holding its ``NodeInfo``
+/// and watches the others', so it always knows the live members without asking ZooKeeper on
+/// the query path. A query's `.pull` partitions spread over every member: each endpoint
+/// starts with another member and lists the rest after it, so that reads are even and a client
+/// whose first location fails can read from the next. Tickets are signed with the cluster
+/// secret and self-contained, so a pull query writes nothing to ZooKeeper and any member
+/// serves any of its endpoints. `.local` partitions are served by the planning node.
+///
+/// A clean ``leave()`` removes the node at once; a killed node disappears when its session
+/// expires. A node that loses ZooKeeper keeps serving the streams it has; when its session
+/// has expired it registers again on a new one.
+public final class ZooKeeperFlightManager: FlightManager {
+    /// The ZooKeeper servers, `host:port[,host:port...]`.
+    public let servers: String
+    /// The cluster's root znode: the connect string's chroot, or `/swift-arrow-flight`.
+    public let root: String
+    let client: ZooKeeperClient
+    let broker: PartitionBroker
+    let logger: Logger
+    private let state = Mutex(ViewState())
+    private let watcher = Mutex<Task<Void, Never>?>(nil)
+
+    private struct ViewState {
+        var node: NodeInfo?
+        /// The members by znode name.
+        var members: [String: NodeInfo] = [:]
+        /// Names whose data must be read again (deleted or changed since it was read).
+        var stale: Set<String> = []
+        /// Resumed at each change of the view, for ``waitForMembers(_:timeout:)``.
+        var observers: [UInt64: AsyncStream<[NodeInfo]>.Continuation] = [:]
+        var nextObserver: UInt64 = 0
+    }
+
+    /// The default root when the connect string names no chroot.
+    public static let defaultRoot = "/swift-arrow-flight"
+
+    /// A manager for the cluster registered in ZooKeeper at `connectString`
+    /// (`host:port[,host:port...][/chroot]`), signing tickets with `secret` (the same bytes
+    /// on every node), with a ZooKeeper session of `sessionTimeout`. It connects at once and
+    /// joins the cluster with ``join(as:)`` once its server listens.
+    public init(connectString: String, secret: [UInt8], sessionTimeout: Duration = .seconds(4),
+                ticketLifetime: Duration = .seconds(600), runners: [String: any PartitionRunner] = [:],
+                maximumHeldQueries: Int = 100_000, maximumHeldBytes: Int = 1 << 30,
+                logger: Logger = Logger(label: "flight-manager.zookeeper")) throws {
+        let (servers, chroot) = try Self.parse(connectString)
+        self.servers = servers
+        root = chroot ?? Self.defaultRoot
+        self.logger = logger
+        client = try ZooKeeperClient(servers: servers, sessionTimeout: sessionTimeout, logger: logger)
+        broker = PartitionBroker(secret: secret, ticketLifetime: ticketLifetime, runners: runners,
+                                 maximumHeldQueries: maximumHeldQueries, maximumHeldBytes: maximumHeldBytes)
+    }
+
+    /// Splits `host:port,...[/chroot]` into the servers and the chroot.
+    static func parse(_ connectString: String) throws(FlightError) -> (servers: String, chroot: String?) {
+        let trimmed = connectString.trimmingCharacters(in: .whitespaces)
+        guard let slash = trimmed.firstIndex(of: "/") else {
+            guard !trimmed.isEmpty else { throw FlightError(.invalidArgument, "empty ZooKeeper connect string") }
+            return (trimmed, nil)
+        }
+        let servers = String(trimmed[..<slash])
+        var chroot = String(trimmed[slash...])
+        while chroot.count > 1 && chroot.hasSuffix("/") { chroot.removeLast() }
+        let parts = chroot.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard !servers.isEmpty, chroot == "/" || parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
+            throw FlightError(.invalidArgument, "malformed ZooKeeper connect string '\(connectString)'")
+        }
+        return (servers, chroot == "/" ? nil : chroot)
+    }
+
+    /// `<root>/members`.
+    public var membersPath: String { root + "/members" }
+
+    /// This server; a placeholder before ``join(as:)``.
+    public var node: NodeInfo { state.withLock { $0.node } ?? NodeInfo(id: "(not joined)") }
+
+    /// Registers `node` in the cluster and starts watching the members. Fails when ZooKeeper
+    /// cannot be reached within its operation timeout, or another live server has the same id.
+    public func join(as node: NodeInfo) async throws {
+        guard !node.id.isEmpty, !node.id.contains("/"), node.id != ".", node.id != ".." else {
+            throw FlightError(.invalidArgument, "a node id may not be empty or contain '/': '\(node.id)'")
+        }
+        state.withLock { $0.node = node }
+        try await client.createPath(membersPath)
+        try await client.createOwned(memberPath(node.id), data: NodeRecord(node).encoded())
+        let events = client.events()
+        try await reload()
+        watcher.withLock { task in
+            task = Task { [weak self] in
+                for await event in events {
+                    guard let self else { return }
+                    await self.handle(event)
+                }
+            }
+        }
+        logger.info("joined the cluster at \(servers)\(root) as \(node)")
+    }
+
+    /// Leaves the cluster: the node's znode goes at once, and the session ends.
+    public func leave() async {
+        watcher.withLock { $0?.cancel() }
+        if let node = state.withLock({ $0.node }) {
+            do {
+                try await client.deleteOwned(memberPath(node.id))
+            } catch {
+                logger.warning("cannot remove \(memberPath(node.id)): \(error)")
+            }
+        }
+        await client.close()
+        let observers = state.withLock { state in
+            defer { state.observers = [:] }
+            return Array(state.observers.values)
+        }
+        for observer in observers { observer.finish() }
+    }
+
+    private func memberPath(_ id: String) -> String { membersPath + "/" + id }
+
+    private func handle(_ event: ZooKeeperEvent) async {
+        switch event {
+        case .node(let kind, let path):
+            if path.hasPrefix(membersPath + "/") {
+                let name = String(path.dropFirst(membersPath.count + 1))
+                state.withLock { _ = $0.stale.insert(name) }
+                if kind == .deleted { removeMember(name) }
+            } else if path != membersPath {
+                return
+            }
+        case .connected, .sessionRestarted:
+            // Watches were set again by the library (or must be, on a new session); a
+            // reload reads what changed in between.
+            break
+        case .disconnected:
+            return
+        }
+        do {
+            try await reload()
+        } catch {
+            // The next connection event reloads.
+            logger.warning("cannot read the cluster's members: \(error)")
+        }
+    }
+
+    private func removeMember(_ name: String) {
+        let view = state.withLock { state -> [NodeInfo]? in
+            guard state.members.removeValue(forKey: name) != nil else { return nil }
+            return Self.sorted(state.members)
+        }
+        if let view { publish(view) }
+    }
+
+    /// Reads the members' names (watching them) and the data of new or changed ones.
+    private func reload() async throws {
+        let names = try await client.children(membersPath, watch: true)
+        let (known, stale) = state.withLock { ($0.members, $0.stale) }
+        var members: [String: NodeInfo] = [:]
+        for name in names {
+            if let member = known[name], !stale.contains(name) {
+                members[name] = member
+                continue
+            }
+            state.withLock { _ = $0.stale.remove(name) }
+            do {
+                let (bytes, _) = try await client.data(memberPath(name), watch: true)
+                members[name] = try NodeRecord(decoding: bytes).node
+            } catch let error as ZooKeeperError where error.isNoNode {
+                continue
+            } catch let error as FlightError {
+                logger.warning("ignoring member \(name): \(error.message)")
+            }
+        }
+        // A member that changes while it is read is marked stale again by its watch event,
+        // whose reload reads it once more.
+        let view = state.withLock { state -> [NodeInfo]? in
+            guard state.members != members else { return nil }
+            state.members = members
+            return Self.sorted(members)
+        }
+        if let view {
+            logger.info("cluster members: \(view.map(\.description).joined(separator: ", "))")
+            publish(view)
+        }
+    }
+
+    private static func sorted(_ members: [String: NodeInfo]) -> [NodeInfo] {
+        members.values.sorted { $0.id < $1.id }
+    }
+
+    private func publish(_ view: [NodeInfo]) {
+        let observers = state.withLock { Array($0.observers.values) }
+        for observer in observers { observer.yield(view) }
+    }
+
+    /// The members each time the view changes, starting with the current one.
+    public func memberUpdates() -> AsyncStream<[NodeInfo]> {
+        let (stream, continuation) = AsyncStream<[NodeInfo]>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { state -> UInt64 in
+            state.nextObserver += 1
+            state.observers[state.nextObserver] = continuation
+            continuation.yield(Self.sorted(state.members))
+            return state.nextObserver
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.observers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// The live members as last seen, this node included once it has joined. No ZooKeeper
+    /// round trip: the view is kept up to date by watches.
+    public func members() async throws -> [NodeInfo] { currentMembers() }
+
+    private func currentMembers() -> [NodeInfo] {
+        state.withLock { state in
+            var members = Self.sorted(state.members)
+            // This node serves while its session is being renewed, even if the view lost it.
+            if let node = state.node, !members.contains(where: { $0.id == node.id }) {
+                members.append(node)
+                members.sort { $0.id < $1.id }
+            }
+            return members
+        }
+    }
+
+    public func register(_ runner: any PartitionRunner, forKind kind: String) {
+        broker.register(runner, forKind: kind)
+    }
+
+    public func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> FlightInfo {
+        guard let node = state.withLock({ $0.node }) else {
+            throw FlightError(.unavailable, "this server has not joined its cluster yet")
+        }
+        return try await broker.distribute(query, for: descriptor, planner: node, members: currentMembers())
+    }
+
+    public func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
+        try await broker.stream(ticket, to: writer, context: context)
+    }
+
+    public func cancel(_ info: FlightInfo) async -> CancelStatus {
+        await broker.cancel(info)
+    }
+}
+
+/// A member's znode: its ``NodeInfo`` as JSON, with a format version.
+struct NodeRecord: Codable, Equatable {
+    var version: Int
+    var id: String
+    var location: String?
+    var internalLocation: String?
+    var startedAt: Double
+
+    static let currentVersion = 1
+
+    enum CodingKeys: String, CodingKey {
+        case version, id, location
+        case internalLocation = "internal_location"
+        case startedAt = "started_at"
+    }
+
+    init(_ node: NodeInfo) {
+        version = Self.currentVersion
+        id = node.id
+        location = node.location?.uri
+        internalLocation = node.internalLocation?.uri
+        startedAt = node.startedAt.timeIntervalSince1970
+    }
+
+    init(decoding bytes: [UInt8]) throws(FlightError) {
+        do {
+            self = try JSONDecoder().decode(NodeRecord.self, from: Data(bytes))
+        } catch {
+            throw FlightError(.internal, "malformed member record: \(error)")
+        }
+        guard version >= 1 else { throw FlightError(.internal, "member record of unknown version \(version)") }
+    }
+
+    var node: NodeInfo {
+        NodeInfo(id: id, location: location.map(Location.init(uri:)), internalLocation: internalLocation.map(Location.init(uri:)),
+                 startedAt: Date(timeIntervalSince1970: startedAt))
+    }
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? [UInt8](encoder.encode(self))) ?? []
+    }
+}

@@ -1,0 +1,421 @@
+"""A cluster of our Flight servers on a real ZooKeeper (Debian's `zookeeper`, started and stopped
+by the run): membership, reads of every endpoint by pyarrow and the ADBC Flight SQL driver,
+failover, processes killed with -9, ZooKeeper stopped and started again, forged tickets."""
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pyarrow as pa
+import pyarrow.flight as flight
+import pytest
+
+from conftest import ServerProcess
+from test_flightsql_protocol import command, s
+
+ZOOKEEPER_CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
+SESSION_TIMEOUT = 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ZooKeeper:
+    """A standalone ZooKeeper server on 127.0.0.1 with its own configuration and data."""
+
+    def __init__(self, directory: pathlib.Path):
+        self.directory = directory
+        self.port = free_port()
+        (directory / "data").mkdir(parents=True, exist_ok=True)
+        (directory / "zoo.cfg").write_text(
+            f"tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir={directory / 'data'}\n"
+            f"clientPort={self.port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
+            "minSessionTimeout=1000\nmaxSessionTimeout=60000\n4lw.commands.whitelist=ruok\n")
+        self.proc = None
+        self.start()
+
+    @property
+    def connect(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.directory / "zookeeper.log", "ab")
+        self.proc = subprocess.Popen(
+            ["java", f"-Dzookeeper.log.dir={self.directory}", "-cp", ZOOKEEPER_CLASSPATH,
+             "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.directory / "zoo.cfg")],
+            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"ruok")
+                    if s.recv(4) == b"imok":
+                        return
+            except OSError:
+                pass
+            assert self.proc.poll() is None, (self.directory / "zookeeper.log").read_text(errors="replace")
+            time.sleep(0.1)
+        raise AssertionError("ZooKeeper did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def zookeeper(tmp_path_factory):
+    assert shutil.which("java") and os.path.exists("/usr/share/java/zookeeper.jar"), "make test installs zookeeper"
+    server = ZooKeeper(tmp_path_factory.mktemp("zookeeper"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_secret(tmp_path_factory) -> pathlib.Path:
+    path = tmp_path_factory.mktemp("secret") / "cluster.secret"
+    path.write_bytes(os.urandom(32))
+    return path
+
+
+class Cluster:
+    """Starts our servers as members of one cluster; stops what is left at the end."""
+
+    def __init__(self, binary, zookeeper, secret, chroot, tmp_path_factory):
+        self.binary, self.zookeeper, self.secret, self.chroot = binary, zookeeper, secret, chroot
+        self.tmp_path_factory = tmp_path_factory
+        self.nodes: list[ServerProcess] = []
+
+    def cluster_args(self, node_id):
+        return ["--zookeeper", self.zookeeper.connect + self.chroot, "--cluster-secret-file", self.secret,
+                "--node-id", node_id, "--zookeeper-session-timeout", str(SESSION_TIMEOUT)]
+
+    def start(self, node_id, *args) -> ServerProcess:
+        log = self.tmp_path_factory.mktemp("log") / f"{node_id}.log"
+        node = ServerProcess([self.binary, *args, "--host", "127.0.0.1", "--port", "0", *self.cluster_args(node_id)], log)
+        node.node_id = node_id
+        self.nodes.append(node)
+        return node
+
+    def finish(self):
+        for node in self.nodes:
+            if node.alive():
+                os.kill(node.proc.pid, signal.SIGCONT)
+                status = node.stop()
+                assert status == 0, f"{node.node_id} exited {status}; log:\n{node.log()}"
+
+
+@pytest.fixture
+def bench_cluster(flight_bench_bin, zookeeper, cluster_secret, tmp_path_factory, request):
+    """`flight-bench serve` nodes in a cluster of their own (a chroot per test)."""
+    cluster = Cluster(flight_bench_bin, zookeeper, cluster_secret, f"/test-{request.node.name[:40]}-{time.time_ns()}", tmp_path_factory)
+    start = cluster.start
+    cluster.start = lambda node_id, *args: start(node_id, "serve", *args)
+    yield cluster
+    cluster.finish()
+
+
+def members(location) -> list[dict]:
+    with flight.connect(location) as client:
+        return [json.loads(r.body.to_pybytes()) for r in client.do_action(flight.Action("cluster-members", b""))]
+
+
+def member_ids(location) -> list[str]:
+    return sorted(m["id"] for m in members(location))
+
+
+def wait_for(condition, timeout: float, what: str) -> float:
+    """Polls `condition` until true; returns the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def read_endpoint(endpoint, *, failover=True) -> pa.Table:
+    """Reads one endpoint from its locations in order, as a client that fails over does."""
+    errors = []
+    for location in endpoint.locations:
+        try:
+            with flight.connect(location) as client:
+                return client.do_get(endpoint.ticket).read_all()
+        except flight.FlightError as error:
+            errors.append((location.uri, error))
+            if not failover:
+                raise
+    raise AssertionError(f"every location failed: {errors}")
+
+
+def check_synthetic(tables, rows):
+    """The synthetic table's rows 0..rows-1, each exactly once, in every column."""
+    table = pa.concat_tables(tables)
+    assert table.num_rows == rows
+    values = sorted(table.column("a").to_pylist())
+    assert values == list(range(rows))
+    for name in "bcd":
+        assert table.column(name).to_pylist() == table.column("a").to_pylist()
+
+
+def test_members_join_leave_and_die(bench_cluster):
+    a = bench_cluster.start("a", "--rows", "1000")
+    b = bench_cluster.start("b", "--rows", "1000")
+    c = bench_cluster.start("c", "--rows", "1000")
+    for node in (a, b, c):
+        wait_for(lambda: member_ids(node.location) == ["a", "b", "c"], 10, f"three members on {node.node_id}")
+    listed = {m["id"]: m for m in members(a.location)}
+    assert listed["b"]["location"] == b.location
+    assert set(listed["b"]) == {"id", "location", "internal_location", "started_at"}
+    assert listed["b"]["started_at"].endswith("Z")
+
+    # A clean stop removes the node at once.
+    assert b.stop() == 0
+    took = wait_for(lambda: member_ids(a.location) == ["a", "c"], 2, "b to leave")
+    assert took < 1.0, f"a clean stop took {took:.3f} s to show"
+
+    # kill -9: gone when its session expires.
+    c.kill()
+    took = wait_for(lambda: member_ids(a.location) == ["a"], SESSION_TIMEOUT + 3, "c's session to expire")
+    assert took <= SESSION_TIMEOUT + 1.0, f"a killed node took {took:.3f} s to leave"
+
+    # A node that joins is in the next FlightInfo.
+    d = bench_cluster.start("d", "--rows", "1000")
+    wait_for(lambda: member_ids(a.location) == ["a", "d"], 10, "d to join")
+    with flight.connect(a.location) as client:
+        info = client.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+    firsts = {endpoint.locations[0].uri.decode() for endpoint in info.endpoints}
+    assert firsts == {a.location, d.location}
+
+
+def test_pyarrow_reads_every_endpoint_from_every_node(bench_cluster):
+    rows = 300_000
+    nodes = [bench_cluster.start(name, "--rows", str(rows), "--batch-rows", "7000", "--partitions", "9") for name in "abc"]
+    wait_for(lambda: member_ids(nodes[0].location) == ["a", "b", "c"], 10, "three members")
+    with flight.connect(nodes[0].location) as client:
+        info = client.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+    assert len(info.endpoints) == 9
+    assert info.total_records == rows
+    everyone = {node.location for node in nodes}
+    for endpoint in info.endpoints:
+        # Every endpoint lists every member; first locations rotate.
+        assert {l.uri.decode() for l in endpoint.locations} == everyone
+        assert endpoint.expiration_time is not None
+    firsts = [endpoint.locations[0].uri.decode() for endpoint in info.endpoints]
+    assert {firsts.count(location) for location in everyone} == {3}
+
+    # Read all endpoints at once, each from its first location.
+    results = [None] * len(info.endpoints)
+
+    def read(i):
+        results[i] = read_endpoint(info.endpoints[i], failover=False)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(info.endpoints))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check_synthetic(results, rows)
+
+    # Any member serves any endpoint: read each from its last location too.
+    again = []
+    for endpoint in info.endpoints:
+        with flight.connect(endpoint.locations[-1]) as client:
+            again.append(client.do_get(endpoint.ticket).read_all())
+    check_synthetic(again, rows)
+
+
+def test_failover_when_a_node_dies_after_planning(bench_cluster):
+    rows = 100_000
+    nodes = {name: bench_cluster.start(name, "--rows", str(rows), "--partitions", "6") for name in "abc"}
+    wait_for(lambda: member_ids(nodes["a"].location) == ["a", "b", "c"], 10, "three members")
+    with flight.connect(nodes["a"].location) as client:
+        info = client.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+    nodes["b"].kill()
+    tables = [read_endpoint(endpoint) for endpoint in info.endpoints]
+    check_synthetic(tables, rows)
+
+
+def test_a_node_killed_mid_stream_fails_the_stream(bench_cluster):
+    rows = 20_000_000
+    nodes = {name: bench_cluster.start(name, "--rows", str(rows), "--batch-rows", "8192", "--partitions", "2") for name in "ab"}
+    wait_for(lambda: member_ids(nodes["a"].location) == ["a", "b"], 10, "two members")
+    with flight.connect(nodes["a"].location) as client:
+        info = client.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+    endpoint = next(e for e in info.endpoints if e.locations[0].uri.decode() == nodes["b"].location)
+    received = 0
+    with flight.connect(endpoint.locations[0]) as client:
+        reader = client.do_get(endpoint.ticket)
+        with pytest.raises(flight.FlightError):
+            for chunk in reader:
+                received += chunk.data.num_rows
+                if received >= 100_000 and nodes["b"].alive():
+                    nodes["b"].kill()
+    # Never a short result that looks complete.
+    assert 100_000 <= received < rows // 2
+
+
+def test_forged_expired_and_foreign_tickets_are_refused(bench_cluster, flight_bench_bin, zookeeper, tmp_path_factory):
+    a = bench_cluster.start("a", "--rows", "1000")
+    b = bench_cluster.start("b", "--rows", "1000")
+    wait_for(lambda: member_ids(a.location) == ["a", "b"], 10, "two members")
+    # Another cluster, with another secret, on the same ZooKeeper.
+    other_secret = tmp_path_factory.mktemp("other") / "secret"
+    other_secret.write_bytes(os.urandom(32))
+    other = Cluster(flight_bench_bin, zookeeper, other_secret, f"/other-{time.time_ns()}", tmp_path_factory)
+    foreign = other.start("x", "serve", "--rows", "1000")
+    try:
+        with flight.connect(foreign.location) as client:
+            foreign_ticket = client.get_flight_info(flight.FlightDescriptor.for_path("x")).endpoints[0].ticket
+        with flight.connect(a.location) as client:
+            ticket = client.get_flight_info(flight.FlightDescriptor.for_path("x")).endpoints[0].ticket
+        tampered = bytearray(ticket.ticket)
+        tampered[-40] ^= 1
+        for node in (a, b):
+            with flight.connect(node.location) as client:
+                assert client.do_get(ticket).read_all().num_rows > 0
+                for bad in (foreign_ticket, flight.Ticket(bytes(tampered)), flight.Ticket(b"SAFM\x01\x01" + b"\0" * 80)):
+                    with pytest.raises(flight.FlightError) as error:
+                        client.do_get(bad).read_all()
+                    assert "ticket" in str(error.value)
+    finally:
+        other.finish()
+
+
+def test_zookeeper_restart_keeps_streams_and_nodes_register_again(bench_cluster, zookeeper):
+    rows = 3_000_000
+    a = bench_cluster.start("a", "--rows", str(rows), "--partitions", "2")
+    b = bench_cluster.start("b", "--rows", str(rows), "--partitions", "2")
+    wait_for(lambda: member_ids(a.location) == ["a", "b"], 10, "two members")
+    with flight.connect(a.location) as client:
+        info = client.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+    # A stream open while ZooKeeper goes away and comes back finishes whole.
+    client = flight.connect(info.endpoints[0].locations[0])
+    reader = client.do_get(info.endpoints[0].ticket)
+    first = reader.read_chunk().data
+    zookeeper.stop()
+    try:
+        # Planning needs no ZooKeeper: the view is in memory.
+        with flight.connect(b.location) as planner:
+            during = planner.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+        assert len(during.endpoints) == 2
+        time.sleep(SESSION_TIMEOUT + 1)
+    finally:
+        zookeeper.start()
+    rest = reader.read_all()
+    client.close()
+    second = read_endpoint(info.endpoints[1])
+    check_synthetic([pa.Table.from_batches([first]), rest, second], rows)
+    # Both nodes are members again, and a new node joins.
+    wait_for(lambda: member_ids(a.location) == ["a", "b"], 20, "a and b to register again")
+    c = bench_cluster.start("c", "--rows", str(rows), "--partitions", "3")
+    wait_for(lambda: member_ids(b.location) == ["a", "b", "c"], 20, "c to join after the restart")
+    with flight.connect(c.location) as planner:
+        after = planner.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+    check_synthetic([read_endpoint(e) for e in after.endpoints], rows)
+
+
+def test_a_node_whose_session_expired_registers_again(bench_cluster):
+    a = bench_cluster.start("a", "--rows", "1000")
+    b = bench_cluster.start("b", "--rows", "1000")
+    wait_for(lambda: member_ids(a.location) == ["a", "b"], 10, "two members")
+    os.kill(b.proc.pid, signal.SIGSTOP)
+    try:
+        wait_for(lambda: member_ids(a.location) == ["a"], SESSION_TIMEOUT + 5, "b's session to expire")
+    finally:
+        os.kill(b.proc.pid, signal.SIGCONT)
+    wait_for(lambda: member_ids(a.location) == ["a", "b"], 20, "b to register again")
+    assert member_ids(b.location) == ["a", "b"]
+
+
+# --- flight-sql-server: one read-only database copied to every node -----------------------------
+
+@pytest.fixture
+def sql_cluster(flight_sql_server_bin, zookeeper, cluster_secret, tmp_path_factory, request):
+    cluster = Cluster(flight_sql_server_bin, zookeeper, cluster_secret, f"/sql-{time.time_ns()}", tmp_path_factory)
+    yield cluster
+    cluster.finish()
+
+
+def make_database(path: pathlib.Path, rows: int) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)")
+        db.executemany("INSERT INTO t VALUES (?, ?, ?, ?)",
+                       ((i, f"name-{i}", None if i % 7 == 0 else i / 3, bytes([i % 256]) * (i % 5)) for i in range(rows)))
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=DELETE")
+
+
+def copies(source: pathlib.Path, directory: pathlib.Path, count: int) -> list[pathlib.Path]:
+    paths = []
+    for i in range(count):
+        target = directory / f"copy-{i}.sqlite"
+        shutil.copyfile(source, target)
+        paths.append(target)
+    return paths
+
+
+def test_adbc_reads_a_query_planned_on_one_node_from_another(sql_cluster, tmp_path):
+    import adbc_driver_flightsql.dbapi as flightsql
+    rows = 5000
+    make_database(tmp_path / "source.sqlite", rows)
+    paths = copies(tmp_path / "source.sqlite", tmp_path, 3)
+    nodes = [sql_cluster.start(name, "--database", path, "--read-only") for name, path in zip("abc", paths)]
+    wait_for(lambda: member_ids(nodes[0].location) == ["a", "b", "c"], 10, "three members")
+    expected = sqlite3.connect(tmp_path / "source.sqlite").execute("SELECT id, name, score, data FROM t ORDER BY id").fetchall()
+
+    with flightsql.connect(nodes[0].location, autocommit=True) as conn, conn.cursor() as cur:
+        for _ in range(3):
+            partitions, schema = cur.adbc_execute_partitions("SELECT id, name, score, data FROM t ORDER BY id")
+            assert len(partitions) == 1
+            cur.adbc_read_partition(partitions[0])
+            table = cur.fetch_arrow_table()
+            got = [tuple(r.values()) for r in table.to_pylist()]
+            assert got == [tuple(row) for row in expected]
+        cur.execute("SELECT id, name, score, data FROM t ORDER BY id")
+        assert [tuple(r.values()) for r in cur.fetch_arrow_table().to_pylist()] == [tuple(row) for row in expected]
+
+    # The node the query was planned on dies before the read: the driver reads from the next location.
+    with flightsql.connect(nodes[1].location, autocommit=True) as conn, conn.cursor() as cur:
+        partitions, _ = cur.adbc_execute_partitions("SELECT id, name, score, data FROM t ORDER BY id")
+        nodes[1].kill()
+        cur.adbc_read_partition(partitions[0])
+        got = [tuple(r.values()) for r in cur.fetch_arrow_table().to_pylist()]
+        assert got == [tuple(row) for row in expected]
+
+
+def test_sql_pull_tasks_spread_and_check_the_database_copy(sql_cluster, tmp_path):
+    rows = 3000
+    make_database(tmp_path / "source.sqlite", rows)
+    good = copies(tmp_path / "source.sqlite", tmp_path, 2)
+    other = tmp_path / "other.sqlite"
+    make_database(other, rows + 1)
+    a = sql_cluster.start("a", "--database", good[0], "--read-only")
+    b = sql_cluster.start("b", "--database", good[1], "--read-only")
+    c = sql_cluster.start("c", "--database", other, "--read-only")
+    wait_for(lambda: member_ids(a.location) == ["a", "b", "c"], 10, "three members")
+    query = flight.FlightDescriptor.for_command(command("CommandStatementQuery", s(1, "SELECT id, name FROM t ORDER BY id")))
+    with flight.connect(a.location) as client:
+        seen = set()
+        for _ in range(3):
+            info = client.get_flight_info(query)
+            [endpoint] = info.endpoints
+            assert {l.uri.decode() for l in endpoint.locations} == {a.location, b.location, c.location}
+            seen.add(endpoint.locations[0].uri.decode())
+            for location in endpoint.locations:
+                with flight.connect(location) as reader:
+                    if location.uri.decode() == c.location:
+                        with pytest.raises(flight.FlightError, match="another copy of the database"):
+                            reader.do_get(endpoint.ticket).read_all()
+                    else:
+                        table = reader.do_get(endpoint.ticket).read_all()
+                        assert table.column("id").to_pylist() == list(range(rows))
+        assert seen == {a.location, b.location, c.location}
