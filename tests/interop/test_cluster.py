@@ -263,7 +263,7 @@ def test_a_node_killed_mid_stream_fails_the_stream(bench_cluster):
     assert 100_000 <= received < rows // 2
 
 
-def test_forged_expired_and_foreign_tickets_are_refused(bench_cluster, flight_bench_bin, zookeeper, tmp_path_factory):
+def test_forged_and_foreign_tickets_are_refused_on_every_node(bench_cluster, flight_bench_bin, zookeeper, tmp_path_factory):
     a = bench_cluster.start("a", "--rows", "1000")
     b = bench_cluster.start("b", "--rows", "1000")
     wait_for(lambda: member_ids(a.location) == ["a", "b"], 10, "two members")
@@ -283,9 +283,9 @@ def test_forged_expired_and_foreign_tickets_are_refused(bench_cluster, flight_be
             with flight.connect(node.location) as client:
                 assert client.do_get(ticket).read_all().num_rows > 0
                 for bad in (foreign_ticket, flight.Ticket(bytes(tampered)), flight.Ticket(b"SAFM\x01\x01" + b"\0" * 80)):
-                    with pytest.raises(flight.FlightError) as error:
+                    # NOT_FOUND, which pyarrow raises as a KeyError.
+                    with pytest.raises(KeyError, match="ticket"):
                         client.do_get(bad).read_all()
-                    assert "ticket" in str(error.value)
     finally:
         other.finish()
 
@@ -383,13 +383,18 @@ def test_adbc_reads_a_query_planned_on_one_node_from_another(sql_cluster, tmp_pa
         cur.execute("SELECT id, name, score, data FROM t ORDER BY id")
         assert [tuple(r.values()) for r in cur.fetch_arrow_table().to_pylist()] == [tuple(row) for row in expected]
 
-    # The node the query was planned on dies before the read: the driver reads from the next location.
-    with flightsql.connect(nodes[1].location, autocommit=True) as conn, conn.cursor() as cur:
-        partitions, _ = cur.adbc_execute_partitions("SELECT id, name, score, data FROM t ORDER BY id")
-        nodes[1].kill()
+    # Planned on b, whose location comes first; b dies before the read: the driver, connected
+    # to c, reads the partition from the next location.
+    for _ in range(3):
+        with flightsql.connect(nodes[1].location, autocommit=True) as conn, conn.cursor() as cur:
+            partitions, _ = cur.adbc_execute_partitions("SELECT id, name, score, data FROM t ORDER BY id")
+        if nodes[1].location.encode() in partitions[0]:
+            break
+    nodes[1].kill()
+    with flightsql.connect(nodes[2].location, autocommit=True) as conn, conn.cursor() as cur:
         cur.adbc_read_partition(partitions[0])
         got = [tuple(r.values()) for r in cur.fetch_arrow_table().to_pylist()]
-        assert got == [tuple(row) for row in expected]
+    assert got == [tuple(row) for row in expected]
 
 
 def test_sql_pull_tasks_spread_and_check_the_database_copy(sql_cluster, tmp_path):
@@ -413,7 +418,7 @@ def test_sql_pull_tasks_spread_and_check_the_database_copy(sql_cluster, tmp_path
             for location in endpoint.locations:
                 with flight.connect(location) as reader:
                     if location.uri.decode() == c.location:
-                        with pytest.raises(flight.FlightError, match="another copy of the database"):
+                        with pytest.raises(pa.ArrowInvalid, match="another copy of the database"):  # FAILED_PRECONDITION
                             reader.do_get(endpoint.ticket).read_all()
                     else:
                         table = reader.do_get(endpoint.ticket).read_all()

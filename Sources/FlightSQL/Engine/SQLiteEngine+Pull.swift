@@ -3,17 +3,16 @@ import FlightManager
 import FlightRPC
 import Foundation
 
-/// What identifies a database file's content cheaply: its size and the header fields that
-/// change with it (the file change counter, the page count, the schema cookie, the page size).
-/// Two nodes with equal fingerprints serve the same read-only copy.
+/// What identifies a read-only database file's content: its size and a SHA-256 digest of
+/// up to 256 of its pages spread evenly over the file (the first, with the header, and the last
+/// among them; every page of a file of fewer). Two nodes with equal fingerprints serve the same
+/// copy, and reading it costs a few milliseconds however large the file.
 struct SQLiteFingerprint: Sendable, Equatable {
     var fileSize: UInt64
-    var changeCounter: UInt32
-    var pageCount: UInt32
-    var schemaCookie: UInt32
-    var pageSize: UInt32
+    var digest: [UInt8]
 
-    static let encodedSize = 24
+    static let encodedSize = 8 + 32
+    static let sampledPages = 256
 
     /// Reads the fingerprint of the database at `path`.
     init(path: String) throws(FlightError) {
@@ -21,33 +20,44 @@ struct SQLiteFingerprint: Sendable, Equatable {
             throw FlightError(.unavailable, "cannot open database \(path) to fingerprint it")
         }
         defer { try? handle.close() }
-        let header = (try? handle.read(upToCount: 100)) ?? Data()
+        let header = [UInt8]((try? handle.read(upToCount: 100)) ?? Data())
+        guard header.count == 100, header.starts(with: Array("SQLite format 3\u{0}".utf8)) else {
+            throw FlightError(.unavailable, "database \(path) has no SQLite header")
+        }
         let size = (try? handle.seekToEnd()) ?? 0
-        guard header.count == 100 else { throw FlightError(.unavailable, "database \(path) has no SQLite header") }
-        let bytes = [UInt8](header)
-        func word(_ offset: Int) -> UInt32 { bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) } }
+        // The page size, with 1 standing for 65536.
+        let declared = Int(header[16]) << 8 | Int(header[17])
+        let pageSize = declared == 1 ? 65536 : max(declared, 512)
+        let pages = max(1, Int((size + UInt64(pageSize) - 1) / UInt64(pageSize)))
+        let sampled = Set((0..<min(pages, Self.sampledPages)).map { i in
+            Self.sampledPages >= pages ? i : i * (pages - 1) / (Self.sampledPages - 1)
+        }).sorted()
+        var content: [UInt8] = []
+        content.reserveCapacity(sampled.count * pageSize)
+        for page in sampled {
+            do {
+                try handle.seek(toOffset: UInt64(page * pageSize))
+                content.append(contentsOf: try handle.read(upToCount: pageSize) ?? Data())
+            } catch {
+                throw FlightError(.unavailable, "cannot read database \(path) to fingerprint it: \(error)")
+            }
+        }
         fileSize = size
-        changeCounter = word(24)
-        pageCount = word(28)
-        schemaCookie = word(40)
-        pageSize = UInt32(bytes[16]) << 8 | UInt32(bytes[17])
+        digest = FlightCrypto.hmacSHA256(key: Array("sqlite-fingerprint".utf8), content)
     }
 
-    init(fileSize: UInt64, changeCounter: UInt32, pageCount: UInt32, schemaCookie: UInt32, pageSize: UInt32) {
+    init(fileSize: UInt64, digest: [UInt8]) {
         self.fileSize = fileSize
-        self.changeCounter = changeCounter
-        self.pageCount = pageCount
-        self.schemaCookie = schemaCookie
-        self.pageSize = pageSize
+        self.digest = digest
     }
 }
 
 /// A statement any node serving the same read-only database can run: the payload of a
 /// `sqlite.query` pull task.
 ///
-/// Layout (big-endian): format 1, the fingerprint (file size UInt64, change counter, page
-/// count, schema cookie, page size: UInt32 each), the SQL (UInt32 length + UTF-8), then the
-/// parameter batches as an IPC stream (absent when there are none).
+/// Layout (big-endian): format 1, the fingerprint (file size UInt64, 32-byte digest), the SQL
+/// (UInt32 length + UTF-8), then the parameter batches as an IPC stream (absent when there
+/// are none).
 struct SQLitePullStatement: Sendable {
     var fingerprint: SQLiteFingerprint
     var sql: String
@@ -60,10 +70,7 @@ struct SQLitePullStatement: Sendable {
         var out: [UInt8] = [1]
         func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) } }
         put(fingerprint.fileSize)
-        put(fingerprint.changeCounter)
-        put(fingerprint.pageCount)
-        put(fingerprint.schemaCookie)
-        put(fingerprint.pageSize)
+        out.append(contentsOf: fingerprint.digest)
         let text = Array(sql.utf8)
         put(UInt32(text.count))
         out.append(contentsOf: text)
@@ -87,8 +94,9 @@ struct SQLitePullStatement: Sendable {
             defer { position += MemoryLayout<T>.size }
             return bytes[position..<position + MemoryLayout<T>.size].reduce(T(0)) { $0 << 8 | T($1) }
         }
-        fingerprint = SQLiteFingerprint(fileSize: take(UInt64.self), changeCounter: take(UInt32.self), pageCount: take(UInt32.self),
-                                        schemaCookie: take(UInt32.self), pageSize: take(UInt32.self))
+        let fileSize = take(UInt64.self)
+        fingerprint = SQLiteFingerprint(fileSize: fileSize, digest: Array(bytes[position..<position + 32]))
+        position += 32
         let length = Int(take(UInt32.self))
         guard length <= bytes.count - position else { throw malformed }
         sql = String(decoding: bytes[position..<position + length], as: UTF8.self)
