@@ -7,11 +7,16 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 DEPS_STAMP := .build-deps/stamp
 
-.PHONY: run integration-check test deps apt venv build swift-test interop-test bench clean
+.PHONY: run cluster integration-check test deps apt venv build swift-test interop-test bench bench-cluster clean
 
 run: deps
 	swift build -c release --product flight-sql-server
 	.build/release/flight-sql-server $(RUN_ARGS)
+
+# A local cluster: ZooKeeper and three read-only flight-sql-server nodes; Ctrl-C stops it.
+cluster: deps
+	swift build -c release --product flight-sql-server
+	scripts/cluster.sh .build/release/flight-sql-server
 
 # The Arrow integration check over every gold file (what `make run` did before the gateway).
 integration-check: deps
@@ -70,6 +75,11 @@ bench: deps
 	$(PYTHON) bench/ipc_bench.py .build/release/arrow-bench
 	$(PYTHON) bench/flight_bench.py .build/release/flight-bench
 	$(PYTHON) bench/flightsql_bench.py .build/release/flight-sql-server
+
+# Cluster benchmarks (root: network namespaces and tc); results in BENCHMARKS.md.
+bench-cluster: deps
+	swift build -c release --product flight-bench
+	$(PYTHON) bench/cluster_bench.py .build/release/flight-bench
 
 clean:
 	rm -rf .build .build-deps

@@ -11,7 +11,7 @@ import Synchronization
 /// once, or until their ticket expires unread; `.pull` partitions live only in their signed
 /// ticket, which any number of reads, on any node sharing the secret, may redeem until it
 /// expires (their endpoints say when).
-final class PartitionBroker: Sendable {
+package final class PartitionBroker: Sendable {
     let secret: [UInt8]
     private let ticketLifetime: Int64
     private let runners: Mutex<[String: any PartitionRunner]>
@@ -65,7 +65,7 @@ final class PartitionBroker: Sendable {
 
     private let nextRunID = Atomic<UInt64>(0)
 
-    init(secret: [UInt8], ticketLifetime: Duration, runners: [String: any PartitionRunner],
+    package init(secret: [UInt8], ticketLifetime: Duration, runners: [String: any PartitionRunner],
          maximumHeldQueries: Int, maximumHeldBytes: Int) {
         self.maximumHeldQueries = maximumHeldQueries
         self.maximumHeldBytes = maximumHeldBytes
@@ -93,7 +93,7 @@ final class PartitionBroker: Sendable {
     }
 
     /// Plans `query` on `planner` over `members` (the planner among them).
-    func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor,
+    package func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor,
                     planner node: NodeInfo, members: [NodeInfo]) async throws -> FlightInfo {
         let now = Int64(Date().timeIntervalSince1970)
         let expiry = now + ticketLifetime

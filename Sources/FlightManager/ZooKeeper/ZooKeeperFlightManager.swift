@@ -60,7 +60,7 @@ public final class ZooKeeperFlightManager: FlightManager {
     }
 
     /// Splits `host:port,...[/chroot]` into the servers and the chroot.
-    static func parse(_ connectString: String) throws(FlightError) -> (servers: String, chroot: String?) {
+    package static func parse(_ connectString: String) throws(FlightError) -> (servers: String, chroot: String?) {
         let trimmed = connectString.trimmingCharacters(in: .whitespaces)
         guard let slash = trimmed.firstIndex(of: "/") else {
             guard !trimmed.isEmpty else { throw FlightError(.invalidArgument, "empty ZooKeeper connect string") }
@@ -251,7 +251,7 @@ public final class ZooKeeperFlightManager: FlightManager {
 }
 
 /// A member's znode: its ``NodeInfo`` as JSON, with a format version.
-struct NodeRecord: Codable, Equatable {
+package struct NodeRecord: Codable, Equatable {
     var version: Int
     var id: String
     var location: String?
@@ -266,7 +266,7 @@ struct NodeRecord: Codable, Equatable {
         case startedAt = "started_at"
     }
 
-    init(_ node: NodeInfo) {
+    package init(_ node: NodeInfo) {
         version = Self.currentVersion
         id = node.id
         location = node.location?.uri
@@ -274,7 +274,7 @@ struct NodeRecord: Codable, Equatable {
         startedAt = node.startedAt.timeIntervalSince1970
     }
 
-    init(decoding bytes: [UInt8]) throws(FlightError) {
+    package init(decoding bytes: [UInt8]) throws(FlightError) {
         do {
             self = try JSONDecoder().decode(NodeRecord.self, from: Data(bytes))
         } catch {
@@ -283,12 +283,12 @@ struct NodeRecord: Codable, Equatable {
         guard version >= 1 else { throw FlightError(.internal, "member record of unknown version \(version)") }
     }
 
-    var node: NodeInfo {
+    package var node: NodeInfo {
         NodeInfo(id: id, location: location.map(Location.init(uri:)), internalLocation: internalLocation.map(Location.init(uri:)),
                  startedAt: Date(timeIntervalSince1970: startedAt))
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return (try? [UInt8](encoder.encode(self))) ?? []

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# A local cluster: one ZooKeeper (Debian's package) and three flight-sql-server nodes on
+# 127.0.0.1 serving one read-only copy of the demo database. Ctrl-C stops everything.
+#   scripts/cluster.sh SERVER_BINARY [NODES]
+set -euo pipefail
+server=$(realpath "$1")
+nodes=${2:-3}
+work=$(mktemp -d /tmp/swift-arrow-flight-cluster.XXXXXX)
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "stopping the cluster"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup INT TERM EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ZooKeeper, with a configuration and data of its own.
+zk_port=$(free_port)
+mkdir -p "$work/zookeeper/data"
+cat > "$work/zookeeper/zoo.cfg" <<CFG
+tickTime=500
+dataDir=$work/zookeeper/data
+clientPort=$zk_port
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=ruok
+CFG
+java -Dzookeeper.log.dir="$work/zookeeper" -cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar \
+  org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/zookeeper/zoo.cfg" > "$work/zookeeper/zookeeper.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 150); do
+  if [ "$(exec 3<>/dev/tcp/127.0.0.1/$zk_port && printf ruok >&3 && head -c 4 <&3)" = imok ] 2>/dev/null; then break; fi
+  sleep 0.2
+done
+echo "zookeeper: 127.0.0.1:$zk_port (log: $work/zookeeper/zookeeper.log)"
+
+# The demo database, made once by the server itself (it creates demo.sqlite when given none).
+(cd "$work" && "$server" --port 0 > "$work/create.out" 2> "$work/create.log" & echo $! > "$work/create.pid")
+for _ in $(seq 1 100); do grep -q listening "$work/create.out" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$(cat "$work/create.pid")"; while kill -0 "$(cat "$work/create.pid")" 2>/dev/null; do sleep 0.1; done
+head -c 32 /dev/urandom > "$work/cluster.secret"
+
+for i in $(seq 1 "$nodes"); do
+  "$server" --host 127.0.0.1 --port 0 --database "$work/demo.sqlite" --read-only \
+    --zookeeper "127.0.0.1:$zk_port" --node-id "node-$i" --cluster-secret-file "$work/cluster.secret" \
+    > "$work/node-$i.out" 2> "$work/node-$i.log" &
+  pids+=($!)
+done
+for i in $(seq 1 "$nodes"); do
+  for _ in $(seq 1 200); do grep -q listening "$work/node-$i.out" 2>/dev/null && break; sleep 0.1; done
+  echo "node-$i: $(sed -n 's/^listening on //p' "$work/node-$i.out") (log: $work/node-$i.log)"
+done
+echo "Connect to any node, e.g. .build/release/flightsql --uri $(sed -n 's/^listening on //p' "$work/node-1.out") -c 'SELECT * FROM customers'"
+echo "Ctrl-C stops the cluster."
+wait
