@@ -13,6 +13,10 @@ public struct ClusterOptions: ParsableArguments {
     public var nodeID: String?
     @Option(help: "The public location clients are given for this node (default: the listening address).")
     public var advertise: String?
+    @Option(name: .customLong("internal-port"), help: "Serve pushed partitions on a port of their own, without login: the put descriptor is the credential (0 picks one).")
+    public var internalPort: Int?
+    @Option(name: .customLong("internal-advertise"), help: "The location peers and producers push to (default: the internal or public listening address).")
+    public var internalAdvertise: String?
     @Option(name: .customLong("cluster-secret-file"), help: "A file of at least 32 bytes that signs tickets and tokens; the same file on every node.")
     public var clusterSecretFile: String?
     @Option(name: .customLong("zookeeper-session-timeout"), help: "Seconds after which a node that stopped answering leaves the cluster.")
@@ -25,9 +29,10 @@ public struct ClusterOptions: ParsableArguments {
             guard clusterSecretFile != nil else {
                 throw ValidationError("--zookeeper needs --cluster-secret-file: every node must check the others' tickets")
             }
-        } else if nodeID != nil || advertise != nil {
-            throw ValidationError("--node-id and --advertise need --zookeeper")
+        } else if nodeID != nil || advertise != nil || internalAdvertise != nil {
+            throw ValidationError("--node-id, --advertise and --internal-advertise need --zookeeper")
         }
+        if let internalPort, !(0...65535).contains(internalPort) { throw ValidationError("--internal-port must be in 0...65535") }
         guard (1...600).contains(zookeeperSessionTimeout) else {
             throw ValidationError("--zookeeper-session-timeout must be 1 to 600 seconds")
         }
@@ -53,11 +58,19 @@ public struct ClusterOptions: ParsableArguments {
                                           sessionTimeout: .milliseconds(Int64(zookeeperSessionTimeout * 1000)), logger: logger)
     }
 
-    /// Joins the cluster as the server listening at `location`; nothing for a local manager.
-    public func join(_ manager: any FlightManager, listening location: Location) async throws {
+    /// The internal endpoint `--internal-port` asks for: a server of pushed partitions only.
+    public func startInternalEndpoint(_ manager: any FlightManager, host: String) throws -> FlightServer? {
+        guard let internalPort else { return nil }
+        return try FlightServer(service: ClusterService.internalEndpoint(manager), location: .grpc(host: host, port: internalPort))
+    }
+
+    /// Joins the cluster as the server listening at `location` (and `internal`, its internal
+    /// endpoint, when it has one); nothing for a local manager.
+    public func join(_ manager: any FlightManager, listening location: Location, internal internalLocation: Location? = nil) async throws {
         guard let cluster = manager as? ZooKeeperFlightManager else { return }
         let defaultID = location.uri.split(separator: "/").last.map(String.init) ?? location.uri
-        let node = NodeInfo(id: nodeID ?? defaultID, location: advertise.map(Location.init(uri:)) ?? location)
+        let node = NodeInfo(id: nodeID ?? defaultID, location: advertise.map(Location.init(uri:)) ?? location,
+                            internalLocation: internalAdvertise.map(Location.init(uri:)) ?? internalLocation)
         try await cluster.join(as: node)
     }
 

@@ -42,6 +42,10 @@ public protocol FlightManager: Sendable {
     /// The servers that are live now, this one included.
     func members() async throws -> [NodeInfo]
 
+    /// Plans `query` over the live members: the `FlightInfo` a client reads it by, and where
+    /// the producers of its `.external` partitions push them.
+    func plan(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> QueryPlan
+
     /// Plans `query` over the live members and returns the `FlightInfo` a client reads it by.
     func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> FlightInfo
 
@@ -50,12 +54,67 @@ public protocol FlightManager: Sendable {
     /// `FlightError(.cancelled)` once the query was cancelled.
     func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext) async throws
 
+    /// Receives a pushed partition: a DoPut whose descriptor is a put descriptor of this
+    /// manager (``PushTarget/descriptor``). Answers one `PutResult` per stored batch and ends
+    /// when the producer's declared totals match; see ``PushTarget``.
+    func receive(_ upload: FlightRecordBatchReader, results: FlightResponseWriter<PutResult>, context: FlightCallContext) async throws
+
     /// Cancels the query behind `info`: running partitions stop, unread ones are dropped.
     func cancel(_ info: FlightInfo) async -> CancelStatus
 
     /// Runs `.pull` tasks of `kind` with `runner` from now on (replacing an earlier one).
     /// Every node that may be offered for a kind must have registered a runner for it.
     func register(_ runner: any PartitionRunner, forKind kind: String)
+}
+
+extension FlightManager {
+    public func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> FlightInfo {
+        try await plan(query, for: descriptor).info
+    }
+}
+
+/// A planned query: what its readers get, and where its `.external` partitions are pushed.
+public struct QueryPlan: Sendable {
+    /// The result, one endpoint per partition.
+    public var info: FlightInfo
+    /// One target per `.external` partition, in the order of the partitions.
+    public var pushTargets: [PushTarget]
+
+    /// A plan of `info` with `pushTargets`.
+    public init(info: FlightInfo, pushTargets: [PushTarget] = []) {
+        self.info = info
+        self.pushTargets = pushTargets
+    }
+}
+
+/// Where the producer of one `.external` partition sends it.
+///
+/// The producer opens a DoPut at `location` with `descriptor` (a command descriptor signed with
+/// the cluster secret, valid until the query's tickets expire) and sends batches of the query's
+/// schema. Each `PutResult` acknowledges what the node stored: `{"batches": N, "rows": N}`. The
+/// last message carries the totals in its `app_metadata`: `{"total_batches": N, "total_rows": N}`
+/// (a metadata-only message, or the last batch's). The node answers `"complete": true` when
+/// they match; a producer that fails, vanishes, stops before its totals or declares other totals
+/// than it sent fails the reader's stream with a status, never a short result. A producer waits
+/// (its writes suspend) while the reader is slow or has not come yet, up to the manager's wait
+/// timeout.
+public struct PushTarget: Sendable, Hashable {
+    /// The partition's index among the query's endpoints.
+    public var partition: Int
+    /// The node that serves the partition to its reader.
+    public var node: NodeInfo
+    /// The node's internal endpoint (nil: the server that planned the query, in process).
+    public var location: Location?
+    /// The signed put descriptor.
+    public var descriptor: FlightDescriptor
+
+    /// A target of partition `partition` on `node`.
+    public init(partition: Int, node: NodeInfo, location: Location?, descriptor: FlightDescriptor) {
+        self.partition = partition
+        self.node = node
+        self.location = location
+        self.descriptor = descriptor
+    }
 }
 
 /// A query whose results can be split into partitions.
@@ -94,9 +153,12 @@ public enum QueryPartition: Sendable {
     /// `nodes` are the locations offered for it, in order of preference (empty: the planner);
     /// a client that fails on one may try the next.
     case pull(PartitionTask, nodes: [NodeInfo])
-    /// Produced on the planning node and pushed to `node`, which serves it to the client.
-    /// A single-node manager serves it as `.local`.
+    /// Produced on the planning node, as soon as it is planned, and pushed to `node`, which
+    /// serves it to the client (the producer waits for the reader, within bounded memory).
     case push(to: NodeInfo, produce: @Sendable (RecordBatchSink) async throws -> Void)
+    /// Produced by another process (a worker of the user's), which pushes it to `to` (nil: the
+    /// manager picks a member) with the ``PushTarget`` of the query's plan.
+    case external(to: NodeInfo?)
 }
 
 /// A partition as data: `kind` selects the ``PartitionRunner`` that runs `payload`.
@@ -114,6 +176,10 @@ public struct PartitionTask: Sendable, Hashable {
 }
 
 /// Runs pull tasks of one kind on the node a client reads them from.
+///
+/// A task must give the same batches, in the same order, every time and on every node that
+/// runs it: a reader whose stream broke may read the partition again from another location and
+/// skip the batches it already had.
 public protocol PartitionRunner: Sendable {
     /// Writes the batches of `task` to `sink`, each with the sink's schema.
     func run(_ task: PartitionTask, into sink: RecordBatchSink) async throws
@@ -131,10 +197,14 @@ public struct RecordBatchSink: Sendable {
         self.writeBatch = write
     }
 
-    /// Writes one batch under the sink's schema. Throws `FlightError(.internal)` when a
+    /// Writes one batch under the sink's schema. Throws `CancellationError` once the task is
+    /// cancelled, and `FlightError(.internal)` when a
     /// column's type differs from the schema's, or a non-nullable field's column holds nulls:
     /// a client must get exactly the schema it was promised.
     public func write(_ batch: RecordBatch) async throws {
+        // Every partition's batches pass here: a cancelled query stops at its next batch even
+        // when the writer never has to wait.
+        try Task.checkCancellation()
         guard batch.columns.count == schema.fields.count else {
             throw FlightError(.internal, "partition produced \(batch.columns.count) columns where \(schema.fields.count) were promised")
         }

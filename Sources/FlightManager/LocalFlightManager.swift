@@ -39,12 +39,16 @@ public final class LocalFlightManager: FlightManager {
         broker.register(runner, forKind: kind)
     }
 
-    public func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> FlightInfo {
-        try await broker.distribute(query, for: descriptor, planner: node, members: [node])
+    public func plan(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> QueryPlan {
+        try await broker.plan(query, for: descriptor, planner: node, members: [node])
     }
 
     public func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
-        try await broker.stream(ticket, to: writer, context: context)
+        try await broker.stream(ticket, to: writer, context: context, servingNode: node.id)
+    }
+
+    public func receive(_ upload: FlightRecordBatchReader, results: FlightResponseWriter<PutResult>, context: FlightCallContext) async throws {
+        try await broker.receive(upload, descriptor: try await PartitionBroker.putDescriptor(of: upload), results: results, servingNode: node.id)
     }
 
     public func cancel(_ info: FlightInfo) async -> CancelStatus {

@@ -4,10 +4,14 @@ import Foundation
 
 /// The ticket a manager issues for one partition, signed with the cluster secret.
 ///
-/// Layout (big-endian): magic `SAFM`, version 1, kind (0 held, 1 pull), expiry (Unix
-/// seconds, Int64), query id (16 bytes), partition index (UInt32); for pull tickets the task's
-/// kind (UInt16 length + UTF-8), payload (UInt32 length + bytes) and the schema (UInt32 length
-/// + encapsulated IPC schema); then HMAC-SHA256 of everything before it.
+/// Layout (big-endian): magic `SAFM`, version 1, kind (0 held, 1 pull, 2 push read, 3 push
+/// write), expiry (Unix seconds, Int64), query id (16 bytes), partition index (UInt32); for pull
+/// tickets the task's kind (UInt16 length + UTF-8) and payload (UInt32 length + bytes); for push
+/// tickets the serving node's id (UInt16 length + UTF-8); for all but held ones the schema
+/// (UInt32 length + encapsulated IPC schema); then HMAC-SHA256 of everything before it.
+///
+/// The same signed form is a reader's ticket and, with kind 3, a producer's put descriptor: a
+/// ticket is never accepted as a put descriptor, nor the other way round.
 package struct ManagerTicket: Sendable, Equatable {
     /// Where the partition's batches come from.
     package enum Body: Sendable, Equatable {
@@ -15,6 +19,10 @@ package struct ManagerTicket: Sendable, Equatable {
         case held
         /// A task any node can run.
         case pull(PartitionTask, schema: Schema)
+        /// A partition pushed to node `node` by a producer, read there.
+        case pushRead(node: String, schema: Schema)
+        /// The put descriptor of a producer that pushes the partition to node `node`.
+        case pushWrite(node: String, schema: Schema)
     }
 
     /// The query's random 16-byte id.
@@ -44,19 +52,33 @@ package struct ManagerTicket: Sendable, Equatable {
         switch body {
         case .held: out.append(0)
         case .pull: out.append(1)
+        case .pushRead: out.append(2)
+        case .pushWrite: out.append(3)
         }
         append(UInt64(bitPattern: expiry), to: &out)
         out.append(contentsOf: queryID)
         append(partition, to: &out)
-        if case .pull(let task, let schema) = body {
-            let kind = Array(task.kind.utf8)
-            append(UInt16(truncatingIfNeeded: kind.count), to: &out)
-            out.append(contentsOf: kind)
-            append(UInt32(task.payload.count), to: &out)
-            out.append(contentsOf: task.payload)
+        func appendString(_ text: String) {
+            let bytes = Array(text.utf8)
+            append(UInt16(truncatingIfNeeded: bytes.count), to: &out)
+            out.append(contentsOf: bytes.prefix(Int(UInt16.max)))
+        }
+        func appendSchema(_ schema: Schema) {
             let schemaBytes = schema.ipcEncoded
             append(UInt32(schemaBytes.count), to: &out)
             out.append(contentsOf: schemaBytes)
+        }
+        switch body {
+        case .held:
+            break
+        case .pull(let task, let schema):
+            appendString(task.kind)
+            append(UInt32(task.payload.count), to: &out)
+            out.append(contentsOf: task.payload)
+            appendSchema(schema)
+        case .pushRead(let node, let schema), .pushWrite(let node, let schema):
+            appendString(node)
+            appendSchema(schema)
         }
         out.append(contentsOf: FlightCrypto.hmacSHA256(key: secret, out))
         return out
@@ -78,15 +100,27 @@ package struct ManagerTicket: Sendable, Equatable {
         guard expiry > now else { throw FlightError(.notFound, "the ticket has expired") }
         queryID = id
         self.partition = partition
+        func string() throws(FlightError) -> String {
+            guard let length = reader.uint16(), let bytes = reader.bytes(Int(length)) else { throw unknown }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        func schema() throws(FlightError) -> Schema {
+            guard let length = reader.uint32(), let bytes = reader.bytes(Int(length)) else { throw unknown }
+            return try Schema(ipcEncoded: bytes)
+        }
         switch signed[5] {
         case 0:
             body = .held
         case 1:
-            guard let kindLength = reader.uint16(), let kind = reader.bytes(Int(kindLength)),
-                  let payloadLength = reader.uint32(), let payload = reader.bytes(Int(payloadLength)),
-                  let schemaLength = reader.uint32(), let schemaBytes = reader.bytes(Int(schemaLength)) else { throw unknown }
-            let schema = try Schema(ipcEncoded: schemaBytes)
-            body = .pull(PartitionTask(kind: String(decoding: kind, as: UTF8.self), payload: payload), schema: schema)
+            let kind = try string()
+            guard let payloadLength = reader.uint32(), let payload = reader.bytes(Int(payloadLength)) else { throw unknown }
+            body = .pull(PartitionTask(kind: kind, payload: payload), schema: try schema())
+        case 2:
+            let node = try string()
+            body = .pushRead(node: node, schema: try schema())
+        case 3:
+            let node = try string()
+            body = .pushWrite(node: node, schema: try schema())
         default:
             throw unknown
         }

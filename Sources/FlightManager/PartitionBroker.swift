@@ -5,12 +5,14 @@ import Synchronization
 
 /// What every manager does with the partitions of the queries it plans and the tickets it
 /// is given: issues signed tickets, keeps `.local` partitions until they are read, runs
-/// `.pull` tasks. The managers differ in who the members are.
+/// `.pull` tasks, receives pushed partitions and hands them to their readers. The managers
+/// differ in who the members are.
 ///
-/// `.local` and `.push` partitions are kept in memory until each has been read to the end
-/// once, or until their ticket expires unread; `.pull` partitions live only in their signed
-/// ticket, which any number of reads, on any node sharing the secret, may redeem until it
-/// expires (their endpoints say when).
+/// `.local` partitions are kept in memory until each has been read to the end once, or until
+/// their ticket expires unread; `.pull` partitions live only in their signed ticket, which any
+/// number of reads, on any node sharing the secret, may redeem until it expires (their
+/// endpoints say when). Pushed partitions meet their reader in a `PushSlot` on the node that
+/// serves them.
 package final class PartitionBroker: Sendable {
     let secret: [UInt8]
     private let ticketLifetime: Int64
@@ -63,10 +65,21 @@ package final class PartitionBroker: Sendable {
         var reading: Set<UInt32> = []
     }
 
-    private let nextRunID = Atomic<UInt64>(0)
+    let nextRunID = Atomic<UInt64>(0)
+    /// Bytes one pushed partition holds at most on its way to the reader (one batch at least).
+    let pushCapacity: Int
+    /// How long a producer waits for its reader, and a reader for its producer.
+    let pushWaitTimeout: Duration
+    /// Pushed partitions a node holds at once at most.
+    let maximumPushSlots = 1024
+    let pushes = Mutex(PushTable())
+    let activity = Mutex(QueryActivity())
 
     package init(secret: [UInt8], ticketLifetime: Duration, runners: [String: any PartitionRunner],
-         maximumHeldQueries: Int, maximumHeldBytes: Int) {
+                 maximumHeldQueries: Int, maximumHeldBytes: Int,
+                 pushCapacity: Int = 8 << 20, pushWaitTimeout: Duration = .seconds(60)) {
+        self.pushCapacity = pushCapacity
+        self.pushWaitTimeout = pushWaitTimeout
         self.maximumHeldQueries = maximumHeldQueries
         self.maximumHeldBytes = maximumHeldBytes
         self.secret = secret
@@ -93,8 +106,8 @@ package final class PartitionBroker: Sendable {
     }
 
     /// Plans `query` on `planner` over `members` (the planner among them).
-    package func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor,
-                    planner node: NodeInfo, members: [NodeInfo]) async throws -> FlightInfo {
+    package func plan(_ query: some DistributedQuery, for descriptor: FlightDescriptor,
+                      planner node: NodeInfo, members: [NodeInfo]) async throws -> QueryPlan {
         let now = Int64(Date().timeIntervalSince1970)
         let expiry = now + ticketLifetime
         let schema = query.schema
@@ -104,13 +117,26 @@ package final class PartitionBroker: Sendable {
         var endpoints: [FlightEndpoint] = []
         let here = node.location.map { [$0] } ?? []
         let start = rotation.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
+        var targets: [PushTarget] = []
+        var planned: [(PushTarget, @Sendable (RecordBatchSink) async throws -> Void)] = []
         for partition in partitions {
             let ticket: ManagerTicket
             var locations = here
             switch partition {
-            case .local(let produce), .push(_, let produce):
+            case .local(let produce):
                 ticket = ManagerTicket(queryID: queryID, partition: UInt32(producers.count), expiry: expiry, body: .held)
                 producers.append(produce)
+            case .push(let to, let produce):
+                let target = pushTarget(queryID: queryID, partition: endpoints.count, expiry: expiry, schema: schema, to: to)
+                ticket = ManagerTicket(queryID: queryID, partition: UInt32(endpoints.count), expiry: expiry, body: .pushRead(node: to.id, schema: schema))
+                if let location = to.location { locations = [location] }
+                planned.append((target, produce))
+            case .external(let to):
+                let serving = to ?? members[(start + endpoints.count) % max(1, members.count)]
+                let target = pushTarget(queryID: queryID, partition: endpoints.count, expiry: expiry, schema: schema, to: serving)
+                ticket = ManagerTicket(queryID: queryID, partition: UInt32(endpoints.count), expiry: expiry, body: .pushRead(node: serving.id, schema: schema))
+                if let location = serving.location { locations = [location] }
+                targets.append(target)
             case .pull(let task, let nodes):
                 guard runner(task.kind) != nil else {
                     throw FlightError(.internal, "no partition runner for task kind '\(task.kind)'")
@@ -140,20 +166,31 @@ package final class PartitionBroker: Sendable {
                                           unread: Set(0..<UInt32(producers.count)), bytes: bytes)
             }
         }
-        return FlightInfo(schema: schema, descriptor: descriptor, endpoints: endpoints)
+        for (target, produce) in planned {
+            startProducing(target, queryID: queryID, schema: schema, planner: node, produce: produce)
+        }
+        return QueryPlan(info: FlightInfo(schema: schema, descriptor: descriptor, endpoints: endpoints), pushTargets: targets)
     }
 
-    func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
+    /// Writes the partition `ticket` names to `writer`, on the node named `servingNode`.
+    func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext, servingNode: String) async throws {
         let decoded = try ManagerTicket(decoding: ticket.bytes, secret: secret)
+        try checkNotCancelled(decoded.queryID)
         switch decoded.body {
         case .pull(let task, let schema):
             guard let runner = runner(task.kind) else {
                 throw FlightError(.internal, "no partition runner for task kind '\(task.kind)'")
             }
-            try await writer.begin(schema)
-            try await runner.run(task, into: RecordBatchSink(schema: schema) { try await writer.write($0) })
+            try await runCancellable(queryID: decoded.queryID) {
+                try await writer.begin(schema)
+                try await runner.run(task, into: RecordBatchSink(schema: schema) { try await writer.write($0) })
+            }
         case .held:
             try await streamHeld(decoded, to: writer)
+        case .pushRead(let node, let schema):
+            try await streamPushed(decoded, node: node, schema: schema, servingNode: servingNode, to: writer)
+        case .pushWrite:
+            throw FlightError(.notFound, "unknown or malformed ticket (this is a put descriptor)")
         }
     }
 
@@ -200,16 +237,33 @@ package final class PartitionBroker: Sendable {
         }
     }
 
-    func cancel(_ info: FlightInfo) async -> CancelStatus {
-        var found = false
+    /// The queries `info`'s tickets belong to (ours, expired ones included), with the last expiry.
+    func queries(of info: FlightInfo) -> [[UInt8]: Int64] {
+        var found: [[UInt8]: Int64] = [:]
         for endpoint in info.endpoints {
-            guard let ticket = try? ManagerTicket(decoding: endpoint.ticket.bytes, secret: secret, now: Int64.min),
-                  case .held = ticket.body else { continue }
-            if let query = queries.withLock({ $0.remove(ticket.queryID) }) {
-                found = true
-                for task in query.running.values { task.cancel() }
-            }
+            guard let ticket = try? ManagerTicket(decoding: endpoint.ticket.bytes, secret: secret, now: Int64.min) else { continue }
+            found[ticket.queryID] = max(found[ticket.queryID] ?? 0, ticket.expiry)
         }
-        return found ? .cancelled : .notCancellable
+        return found
+    }
+
+    /// Cancels the queries behind `info` on this node.
+    func cancel(_ info: FlightInfo) async -> CancelStatus {
+        let found = queries(of: info)
+        for (id, expiry) in found { cancelQuery(id, expiry: expiry) }
+        return found.isEmpty ? .notCancellable : .cancelled
+    }
+
+    /// Stops the query `id` on this node: its held partitions are dropped, running streams and
+    /// producers stop, pushed partitions fail, and its tickets are refused until `expiry`.
+    func cancelQuery(_ id: [UInt8], expiry: Int64) {
+        let held = queries.withLock { $0.remove(id) }
+        for task in held?.running.values ?? [:].values { task.cancel() }
+        let stops = activity.withLock { activity in
+            activity.cancelled[id] = expiry
+            return activity.running.removeValue(forKey: id).map { Array($0.values) } ?? []
+        }
+        for stop in stops { stop() }
+        failPushes(of: id, FlightError(.cancelled, "the query was cancelled"))
     }
 }

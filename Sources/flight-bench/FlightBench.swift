@@ -97,8 +97,21 @@ struct SyntheticQuery: DistributedQuery {
     }
 }
 
+/// The synthetic schema in `partitions` partitions pushed by other processes (`plan-push`).
+struct ExternalQuery: DistributedQuery {
+    let partitions: Int
+    var schema: Schema { syntheticSchema }
+
+    func partitions(over members: [NodeInfo]) async throws -> [QueryPartition] {
+        (0..<partitions).map { _ in .external(to: nil) }
+    }
+}
+
 /// Serves the synthetic stream for any ticket; with a manager, GetFlightInfo plans it as pull
-/// partitions served by the cluster's members.
+/// partitions served by the cluster's members, and the `plan-push` action plans a result that
+/// other processes push (its body: the number of partitions, in decimal; its results: the
+/// serialised FlightInfo, then one JSON object per partition with `partition`, `node`,
+/// `location` and `descriptor`, the put descriptor's command in base64).
 struct SyntheticService: FlightService {
     let rows: Int
     let batchRows: Int
@@ -125,6 +138,31 @@ struct SyntheticService: FlightService {
                 try await writer.writeMetadata([UInt8](metadata.bytes))
             }
         }
+    }
+
+    func doAction(_ action: Action, results: FlightResponseWriter<FlightResult>, context: FlightCallContext) async throws {
+        if action.type == FlightStandardAction.cancelFlightInfo, let manager {
+            let status = await manager.cancel(try FlightStandardAction.cancelFlightInfoRequest(action))
+            return try await results.send(FlightStandardAction.result(status))
+        }
+        guard action.type == "plan-push", let manager else {
+            throw FlightError(.invalidArgument, "unknown action '\(action.type)'")
+        }
+        guard let count = Int(String(decoding: action.body, as: UTF8.self)), (1...10_000).contains(count) else {
+            throw FlightError(.invalidArgument, "plan-push takes the number of partitions, 1 to 10000")
+        }
+        let plan = try await manager.plan(ExternalQuery(partitions: count), for: .path(["pushed"]))
+        try await results.send(FlightResult(body: plan.info.serializedBytes()))
+        for target in plan.pushTargets {
+            guard case .command(let bytes) = target.descriptor else { continue }
+            let object: [String: Any] = ["partition": target.partition, "node": target.node.id,
+                                         "location": target.location?.uri ?? NSNull(), "descriptor": Data(bytes).base64EncodedString()]
+            try await results.send(FlightResult(body: [UInt8](try JSONSerialization.data(withJSONObject: object))))
+        }
+    }
+
+    func listActions(context: FlightCallContext) async throws -> [ActionType] {
+        manager == nil ? [] : [ActionType(type: "plan-push", description: "Plan a result pushed by other processes")]
     }
 
     func getFlightInfo(_ descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
@@ -170,14 +208,16 @@ struct Serve: AsyncParsableCommand {
             service.partitions = partitions
             manager = planner
         }
-        let served: any FlightService = if let manager { ClusterActions(service, manager: manager) } else { service }
+        let served: any FlightService = if let manager { ClusterService(service, manager: manager) } else { service }
         let server = try FlightServer(service: served, location: .grpc(host: host, port: port))
-        if let manager { try await cluster.join(manager, listening: server.location) }
+        let internalServer = try manager.flatMap { try cluster.startInternalEndpoint($0, host: host) }
+        if let manager { try await cluster.join(manager, listening: server.location, internal: internalServer?.location) }
         print("listening on \(server.location)")
         fflush(nil)
         _ = await signals.wait()
         if let manager { await cluster.leave(manager) }
         await server.shutdown(grace: .seconds(2))
+        await internalServer?.shutdown(grace: .seconds(2))
     }
 }
 

@@ -110,11 +110,14 @@ struct Serve: AsyncParsableCommand {
         let signals = TerminationSignals()
         let manager = try cluster.makeManager(secret: secret, logger: logger)
         let engine = try SQLiteEngine(path: path, readOnly: readOnly, manager: manager, logger: logger)
-        let server = try FlightServer(service: ClusterActions(FlightSQLAdapter(engine), manager: manager), location: location, options: options)
+        let server = try FlightServer(service: ClusterService(FlightSQLAdapter(engine), manager: manager), location: location, options: options)
+        var internalServer: FlightServer?
         do {
-            try await cluster.join(manager, listening: server.location)
+            internalServer = try cluster.startInternalEndpoint(manager, host: host)
+            try await cluster.join(manager, listening: server.location, internal: internalServer?.location)
         } catch {
             await server.shutdown(grace: .zero)
+            await internalServer?.shutdown(grace: .zero)
             throw error
         }
         logger.info("serving \(path)\(readOnly ? " read-only" : "") at \(server.location)")
@@ -125,6 +128,7 @@ struct Serve: AsyncParsableCommand {
         // Out of the cluster first, so that no new FlightInfo names this node.
         await cluster.leave(manager)
         await server.shutdown(grace: .nanoseconds(Int64(grace * 1e9)))
+        await internalServer?.shutdown(grace: .nanoseconds(Int64(grace * 1e9)))
         engine.close()
     }
 }

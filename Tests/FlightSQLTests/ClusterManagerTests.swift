@@ -45,7 +45,7 @@ struct ClusterManagerTests {
         let members = (1...3).map { NodeInfo(id: "n\($0)", location: .grpc(host: "127.0.0.1", port: 1000 + $0)) }
         let broker = PartitionBroker(secret: [UInt8](repeating: 1, count: 32), ticketLifetime: .seconds(60), runners: ["test": NoRunner()],
                                      maximumHeldQueries: 10, maximumHeldBytes: 1 << 20)
-        let info = try await broker.distribute(Ranges(count: 6), for: .path(["x"]), planner: members[0], members: members)
+        let info = try await broker.plan(Ranges(count: 6), for: .path(["x"]), planner: members[0], members: members).info
         let everyone = Set(members.compactMap(\.location))
         #expect(info.endpoints.count == 6)
         for endpoint in info.endpoints {
@@ -56,7 +56,7 @@ struct ClusterManagerTests {
         let firsts = info.endpoints.map { $0.locations[0] }
         for location in everyone { #expect(firsts.filter { $0 == location }.count == 2) }
         // The next query starts on another member.
-        let next = try await broker.distribute(Ranges(count: 1), for: .path(["x"]), planner: members[0], members: members)
+        let next = try await broker.plan(Ranges(count: 1), for: .path(["x"]), planner: members[0], members: members).info
         #expect(next.endpoints[0].locations[0] != info.endpoints[0].locations[0])
     }
 }

@@ -1,6 +1,7 @@
 """A cluster of our Flight servers on a real ZooKeeper (Debian's `zookeeper`, started and stopped
 by the run): membership, reads of every endpoint by pyarrow and the ADBC Flight SQL driver,
 failover, processes killed with -9, ZooKeeper stopped and started again, forged tickets."""
+import base64
 import json
 import os
 import pathlib
@@ -17,7 +18,7 @@ import pyarrow.flight as flight
 import pytest
 
 from conftest import ServerProcess
-from test_flightsql_protocol import command, s
+from test_flightsql_protocol import command, field_bytes, s
 
 ZOOKEEPER_CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
 SESSION_TIMEOUT = 2.0
@@ -424,3 +425,213 @@ def test_sql_pull_tasks_spread_and_check_the_database_copy(sql_cluster, tmp_path
                         table = reader.do_get(endpoint.ticket).read_all()
                         assert table.column("id").to_pylist() == list(range(rows))
         assert seen == {a.location, b.location, c.location}
+
+
+# --- Pushed partitions: producers in processes of their own ------------------------------------
+
+PRODUCER = pathlib.Path(__file__).with_name("push_producer.py")
+
+
+def plan_push(location, partitions):
+    """Runs flight-bench's `plan-push`: the FlightInfo for the reader, a target per producer."""
+    with flight.connect(location) as client:
+        results = list(client.do_action(flight.Action("plan-push", str(partitions).encode())))
+    info = flight.FlightInfo.deserialize(results[0].body.to_pybytes())
+    return info, [json.loads(r.body.to_pybytes()) for r in results[1:]]
+
+
+def start_producer(target, start, batches, rows, *extra):
+    import sys
+    return subprocess.Popen([sys.executable, str(PRODUCER), target["location"], target["descriptor"],
+                             str(start), str(batches), str(rows), *map(str, extra)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def producer_result(proc, timeout=60):
+    out, err = proc.communicate(timeout=timeout)
+    lines = out.decode().strip().splitlines()
+    return proc.returncode, json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}, err.decode()
+
+
+def test_producers_push_partitions_to_three_nodes_while_a_client_reads(bench_cluster):
+    nodes = [bench_cluster.start(name, "--internal-port", "0") for name in "abc"]
+    wait_for(lambda: member_ids(nodes[0].location) == ["a", "b", "c"], 10, "three members")
+    listed = {m["id"]: m for m in members(nodes[0].location)}
+    assert all(m["internal_location"] and m["internal_location"] != m["location"] for m in listed.values())
+    info, targets = plan_push(nodes[1].location, 6)
+    assert len(info.endpoints) == len(targets) == 6
+    assert {t["node"] for t in targets} == {"a", "b", "c"}
+    for endpoint, target in zip(info.endpoints, targets):
+        # The reader reads where the producer pushes: one location, the serving node's.
+        assert [l.uri.decode() for l in endpoint.locations] == [listed[target["node"]]["location"]]
+        assert target["location"] == listed[target["node"]]["internal_location"]
+    rows, batches = 5000, 8
+    # Readers first: they wait for their producers.
+    results = [None] * 6
+
+    def read(i):
+        results[i] = read_endpoint(info.endpoints[i], failover=False)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    producers = [start_producer(target, i * rows * batches, batches, rows) for i, target in enumerate(targets)]
+    for proc in producers:
+        status, last, err = producer_result(proc)
+        assert status == 0, err
+        assert last == {"batches": batches, "rows": batches * rows, "complete": True}
+    for t in threads:
+        t.join()
+    check_synthetic(results, 6 * rows * batches)
+
+
+def test_a_producer_killed_mid_push_fails_the_readers_stream(bench_cluster):
+    a = bench_cluster.start("a", "--internal-port", "0")
+    b = bench_cluster.start("b", "--internal-port", "0")
+    wait_for(lambda: member_ids(a.location) == ["a", "b"], 10, "two members")
+    info, [target] = plan_push(a.location, 1)
+    producer = start_producer(target, 0, 1000, 1000, "--pause", "0.01")
+    # Wait until it has sent some batches, then kill it.
+    for _ in range(5):
+        producer.stdout.readline()
+    received = 0
+    with flight.connect(info.endpoints[0].locations[0]) as client:
+        reader = client.do_get(info.endpoints[0].ticket)
+        producer.kill()
+        producer.wait()
+        with pytest.raises(pa.ArrowException, match="producer of this partition failed"):
+            for chunk in reader:
+                received += chunk.data.num_rows
+    assert received < 1000 * 1000
+
+
+def test_a_producer_declaring_other_totals_fails_both_sides(bench_cluster):
+    a = bench_cluster.start("a")
+    wait_for(lambda: member_ids(a.location) == ["a"], 10, "one member")
+    info, [target] = plan_push(a.location, 1)
+    assert target["location"] == a.location  # no internal port: the public one
+    reader_error = []
+
+    def read():
+        try:
+            read_endpoint(info.endpoints[0], failover=False)
+        except pa.ArrowException as error:
+            reader_error.append(str(error))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    status, last, err = producer_result(start_producer(target, 0, 3, 100, "--declare-rows", "301"))
+    thread.join()
+    assert status == 3 and "declared 3 batches and 301 rows but sent 3 and 300" in last["error"]
+    assert reader_error and "data loss" in reader_error[0].lower() and "incomplete" in reader_error[0]
+
+    # Ending without totals fails the reader too.
+    info, [target] = plan_push(a.location, 1)
+    thread = threading.Thread(target=read)
+    reader_error.clear()
+    info_holder = info
+
+    def read_second():
+        try:
+            read_endpoint(info_holder.endpoints[0], failover=False)
+        except pa.ArrowException as error:
+            reader_error.append(str(error))
+
+    thread = threading.Thread(target=read_second)
+    thread.start()
+    status, last, _ = producer_result(start_producer(target, 0, 2, 100, "--no-totals"))
+    thread.join()
+    assert status == 3 and "without declaring its totals" in last["error"]
+    assert reader_error and "producer of this partition failed" in reader_error[0]
+
+
+def test_push_memory_stays_bounded_with_a_slow_reader(bench_cluster):
+    a = bench_cluster.start("a", "--internal-port", "0")
+    wait_for(lambda: member_ids(a.location) == ["a"], 10, "one member")
+    info, [target] = plan_push(a.location, 1)
+    batches, rows = 512, 32768  # 512 batches of 1 MiB
+    producer = start_producer(target, 0, batches, rows)
+    peak = 0
+
+    def rss_mb(pid):
+        with open(f"/proc/{pid}/status") as status:
+            return int(next(line for line in status if line.startswith("VmRSS")).split()[1]) / 1024
+
+    received = 0
+    with flight.connect(info.endpoints[0].locations[0]) as client:
+        for chunk in client.do_get(info.endpoints[0].ticket):
+            received += chunk.data.num_rows
+            time.sleep(0.004)
+            peak = max(peak, rss_mb(a.proc.pid))
+    status, last, err = producer_result(producer)
+    assert status == 0, err
+    assert received == batches * rows
+    assert peak < 200, f"the serving node reached {peak:.0f} MB while 512 MB went through it"
+
+
+def test_bad_put_descriptors_are_refused(bench_cluster):
+    a = bench_cluster.start("a", "--internal-port", "0")
+    b = bench_cluster.start("b", "--internal-port", "0")
+    wait_for(lambda: member_ids(a.location) == ["a", "b"], 10, "two members")
+    info, targets = plan_push(a.location, 2)
+    listed = {m["id"]: m for m in members(a.location)}
+    schema = pa.schema([(n, pa.int64(), False) for n in "abcd"])
+
+    def put(location, descriptor):
+        with flight.connect(location) as client:
+            writer, _ = client.do_put(descriptor, schema)
+            writer.close()
+
+    internal = listed["a"]["internal_location"]
+    good = base64.b64decode(targets[0]["descriptor"])
+    tampered = bytearray(good)
+    tampered[-1] ^= 1
+    for descriptor, pattern in [
+        (flight.FlightDescriptor.for_path("x"), "unimplemented|not implemented"),
+        (flight.FlightDescriptor.for_command(bytes(tampered)), "put descriptor"),
+        (flight.FlightDescriptor.for_command(info.endpoints[0].ticket.ticket), "not a put descriptor|put descriptor"),
+    ]:
+        with pytest.raises(pa.ArrowException, match=pattern):
+            put(internal, descriptor)
+    # Pushed to the wrong node.
+    wrong = next(t for t in targets if t["node"] == "a")
+    other = listed["b"]["internal_location"]
+    with pytest.raises(pa.ArrowException, match="pushed to node 'a'"):
+        put(other, flight.FlightDescriptor.for_command(base64.b64decode(wrong["descriptor"])))
+    # A reader of a pushed partition at the wrong node is told where it is served.
+    endpoint = info.endpoints[targets.index(wrong)]
+    with flight.connect(b.location) as client, pytest.raises(pa.ArrowException, match="served by node 'a'"):
+        client.do_get(endpoint.ticket).read_all()
+
+
+def test_cancel_on_one_node_stops_the_query_on_every_node(bench_cluster):
+    rows = 50_000_000
+    nodes = {name: bench_cluster.start(name, "--rows", str(rows), "--partitions", "3") for name in "abc"}
+    wait_for(lambda: member_ids(nodes["a"].location) == ["a", "b", "c"], 10, "three members")
+    with flight.connect(nodes["a"].location) as client:
+        info = client.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+    readers = []
+    for endpoint in info.endpoints:
+        first = endpoint.locations[0].uri.decode()
+        if first == nodes["a"].location:
+            continue
+        client = flight.connect(first)
+        reader = client.do_get(endpoint.ticket)
+        reader.read_chunk()
+        readers.append((client, reader, endpoint))
+    assert len(readers) == 2
+    with flight.connect(nodes["a"].location) as client:
+        # CancelFlightInfoRequest {info = 1}; the result's status 1 is CANCELLED.
+        [result] = client.do_action(flight.Action("CancelFlightInfo", field_bytes(1, info.serialize())))
+        assert result.body.to_pybytes() == b"\x08\x01"
+    started = time.monotonic()
+    for client, reader, endpoint in readers:
+        with pytest.raises(pa.ArrowException, match="cancel"):
+            while True:
+                reader.read_chunk()
+        client.close()
+    assert time.monotonic() - started < 5
+    # The tickets are refused from now on, on every node.
+    for node in nodes.values():
+        with flight.connect(node.location) as client, pytest.raises(pa.ArrowException, match="cancel"):
+            client.do_get(info.endpoints[0].ticket).read_all()

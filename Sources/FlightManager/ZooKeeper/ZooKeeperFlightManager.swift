@@ -14,6 +14,10 @@ import Synchronization
 /// secret and self-contained, so a pull query writes nothing to ZooKeeper and any member
 /// serves any of its endpoints. `.local` partitions are served by the planning node.
 ///
+/// Cancelling a query (``cancel(_:)``) on any node writes `<root>/cancelled/<query id>`; every
+/// node watches that folder and stops the query's streams and producers. Markers are removed by
+/// the first node that sees them after the query's tickets expired.
+///
 /// A clean ``leave()`` removes the node at once; a killed node disappears when its session
 /// expires. A node that loses ZooKeeper keeps serving the streams it has; when its session
 /// has expired it registers again on a new one.
@@ -34,6 +38,8 @@ public final class ZooKeeperFlightManager: FlightManager {
         var members: [String: NodeInfo] = [:]
         /// Names whose data must be read again (deleted or changed since it was read).
         var stale: Set<String> = []
+        /// The cancellation markers already applied.
+        var cancellations: Set<String> = []
         /// Resumed at each change of the view, for ``waitForMembers(_:timeout:)``.
         var observers: [UInt64: AsyncStream<[NodeInfo]>.Continuation] = [:]
         var nextObserver: UInt64 = 0
@@ -78,6 +84,8 @@ public final class ZooKeeperFlightManager: FlightManager {
 
     /// `<root>/members`.
     public var membersPath: String { root + "/members" }
+    /// `<root>/cancelled`: one node per cancelled query.
+    public var cancelledPath: String { root + "/cancelled" }
 
     /// This server; a placeholder before ``join(as:)``.
     public var node: NodeInfo { state.withLock { $0.node } ?? NodeInfo(id: "(not joined)") }
@@ -90,9 +98,11 @@ public final class ZooKeeperFlightManager: FlightManager {
         }
         state.withLock { $0.node = node }
         try await client.createPath(membersPath)
+        try await client.createPath(cancelledPath)
         try await client.createOwned(memberPath(node.id), data: NodeRecord(node).encoded())
         let events = client.events()
         try await reload()
+        try await reloadCancellations()
         watcher.withLock { task in
             task = Task { [weak self] in
                 for await event in events {
@@ -126,6 +136,13 @@ public final class ZooKeeperFlightManager: FlightManager {
 
     private func handle(_ event: ZooKeeperEvent) async {
         switch event {
+        case .node(_, let path) where path == cancelledPath:
+            do {
+                try await reloadCancellations()
+            } catch {
+                logger.warning("cannot read the cancelled queries: \(error)")
+            }
+            return
         case .node(let kind, let path):
             if path.hasPrefix(membersPath + "/") {
                 let name = String(path.dropFirst(membersPath.count + 1))
@@ -137,7 +154,7 @@ public final class ZooKeeperFlightManager: FlightManager {
         case .connected, .sessionRestarted:
             // Watches were set again by the library (or must be, on a new session); a
             // reload reads what changed in between.
-            break
+            try? await reloadCancellations()
         case .disconnected:
             return
         }
@@ -234,19 +251,80 @@ public final class ZooKeeperFlightManager: FlightManager {
         broker.register(runner, forKind: kind)
     }
 
-    public func distribute(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> FlightInfo {
+    public func plan(_ query: some DistributedQuery, for descriptor: FlightDescriptor) async throws -> QueryPlan {
+        try await broker.plan(query, for: descriptor, planner: try joined(), members: currentMembers())
+    }
+
+    private func joined() throws(FlightError) -> NodeInfo {
         guard let node = state.withLock({ $0.node }) else {
             throw FlightError(.unavailable, "this server has not joined its cluster yet")
         }
-        return try await broker.distribute(query, for: descriptor, planner: node, members: currentMembers())
+        return node
     }
 
     public func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
-        try await broker.stream(ticket, to: writer, context: context)
+        try await broker.stream(ticket, to: writer, context: context, servingNode: try joined().id)
     }
 
+    public func receive(_ upload: FlightRecordBatchReader, results: FlightResponseWriter<PutResult>, context: FlightCallContext) async throws {
+        let node = try joined()
+        try await broker.receive(upload, descriptor: try await PartitionBroker.putDescriptor(of: upload), results: results, servingNode: node.id)
+    }
+
+    /// Cancels the query behind `info` here and, through a marker in ZooKeeper, on every node.
     public func cancel(_ info: FlightInfo) async -> CancelStatus {
-        await broker.cancel(info)
+        let queries = broker.queries(of: info)
+        guard !queries.isEmpty else { return .notCancellable }
+        var status = CancelStatus.cancelled
+        for (id, expiry) in queries {
+            broker.cancelQuery(id, expiry: expiry)
+            let name = id.map { String(format: "%02x", $0) }.joined()
+            do {
+                try await client.create(cancelledPath + "/" + name, data: Array(String(expiry).utf8))
+            } catch let error as ZooKeeperError where error.isNodeExists {
+                continue
+            } catch {
+                logger.warning("cannot tell the cluster that query \(name) was cancelled: \(error)")
+                status = .cancelling
+            }
+        }
+        return status
+    }
+
+    /// Applies new cancellation markers, and removes those whose query's tickets have expired.
+    private func reloadCancellations() async throws {
+        let names = try await client.children(cancelledPath, watch: true)
+        let seen = state.withLock { state in
+            state.cancellations.formIntersection(names)
+            return state.cancellations
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        for name in names where !seen.contains(name) {
+            guard let id = Self.queryID(hex: name) else { continue }
+            let expiry: Int64
+            do {
+                expiry = Int64(String(decoding: try await client.data(cancelledPath + "/" + name).bytes, as: UTF8.self)) ?? 0
+            } catch let error as ZooKeeperError where error.isNoNode {
+                continue
+            }
+            if expiry <= now {
+                try? await client.delete(cancelledPath + "/" + name)
+                continue
+            }
+            broker.cancelQuery(id, expiry: expiry)
+            state.withLock { _ = $0.cancellations.insert(name) }
+        }
+    }
+
+    private static func queryID(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count == 32 else { return nil }
+        var id: [UInt8] = []
+        for i in stride(from: 0, to: 32, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            id.append(byte)
+        }
+        return id
     }
 }
 

@@ -2,10 +2,13 @@ import ArrowCore
 import FlightRPC
 import Foundation
 
-/// Any Flight service with its manager's actions added: `cluster-members`, which answers one
-/// JSON object per live member (`id`, `location`, `internal_location`, `started_at` in ISO 8601).
+/// Any Flight service with its manager's endpoints added:
+/// - the `cluster-members` action, which answers one JSON object per live member (`id`,
+///   `location`, `internal_location`, `started_at` in ISO 8601);
+/// - DoPut with one of the manager's put descriptors: a pushed partition (``PushTarget``).
+///
 /// Every other call goes to the service unchanged.
-public struct ClusterActions<Base: FlightService>: FlightService {
+public struct ClusterService<Base: FlightService>: FlightService {
     /// The DoAction type that lists the cluster's members.
     public static var clusterMembers: String { "cluster-members" }
 
@@ -72,9 +75,27 @@ public struct ClusterActions<Base: FlightService>: FlightService {
         try await base.doGet(ticket, writer: writer, context: context)
     }
     public func doPut(_ reader: FlightRecordBatchReader, results: FlightResponseWriter<PutResult>, context: FlightCallContext) async throws {
+        // The first message carries the descriptor.
+        _ = try await reader.schema()
+        if PartitionBroker.isPutDescriptor(reader.descriptor) {
+            return try await manager.receive(reader, results: results, context: context)
+        }
         try await base.doPut(reader, results: results, context: context)
     }
     public func doExchange(_ reader: FlightRecordBatchReader, writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
         try await base.doExchange(reader, writer: writer, context: context)
+    }
+}
+
+/// A service with nothing of its own: what an internal endpoint wraps.
+public struct NoFlightService: FlightService {
+    /// The empty service.
+    public init() {}
+}
+
+extension ClusterService where Base == NoFlightService {
+    /// An internal endpoint: pushed partitions and `cluster-members`, nothing else.
+    public static func internalEndpoint(_ manager: any FlightManager) -> ClusterService<NoFlightService> {
+        ClusterService(NoFlightService(), manager: manager)
     }
 }
