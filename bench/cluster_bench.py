@@ -9,6 +9,8 @@
    against a single node (LocalFlightManager) and a three-node ZooKeeper cluster, interleaved.
 3. Membership change: a clean stop and a kill -9, until the next FlightInfo of another node
    no longer names the node.
+4. Cancel: CancelFlightInfo on the planning node, until a stream of the query on another node
+   fails (the marker goes through ZooKeeper).
 
 Medians with the minimum and maximum. Needs root (ip netns, tc).
 Usage: python bench/cluster_bench.py PATH_TO_RELEASE_FLIGHT_BENCH [RUNS]
@@ -261,10 +263,48 @@ def coordination():
                 times.append(time.perf_counter() - start)
                 extra.proc.wait(timeout=20)
             print(f"{how}, session timeout 4 s: {summary(times, 'ms', 1000)}")
+        print("== Cancel: CancelFlightInfo on one node to the failure of a stream on another")
+        chroot = f"/cancel-{time.time_ns()}"
+        big = [start_node(f"k{i}", "127.0.0.1", zookeeper, chroot, 30_000_000, partitions=2) for i in range(2)]
+        try:
+            while len(members(big[0].location)) != 2:
+                time.sleep(0.1)
+            calls, stops = [], []
+            for _ in range(RUNS):
+                planner = fl.connect(big[0].location)
+                info = planner.get_flight_info(fl.FlightDescriptor.for_path("synthetic"))
+                endpoint = next(e for e in info.endpoints if e.locations[0].uri.decode() == big[1].location)
+                reader = fl.connect(big[1].location).do_get(endpoint.ticket)
+                reader.read_chunk()
+                request = b"\x0a" + varint(len(info.serialize())) + info.serialize()
+                start = time.perf_counter()
+                list(planner.do_action(fl.Action("CancelFlightInfo", request)))
+                calls.append(time.perf_counter() - start)
+                try:
+                    while True:
+                        reader.read_chunk()
+                except StopIteration:
+                    raise AssertionError("a cancelled stream ended without error")
+                except Exception:
+                    stops.append(time.perf_counter() - start)
+            print(f"CancelFlightInfo call (writes the ZooKeeper marker): {summary(calls, 'ms', 1000)}")
+            print(f"to the stream's failure on the other node: {summary(stops, 'ms', 1000)}")
+        finally:
+            for node in big:
+                node.stop()
     finally:
         for node in [local, *cluster]:
             node.stop()
         zk.stop(signal.SIGKILL)
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 if __name__ == "__main__":

@@ -247,23 +247,27 @@ package final class PartitionBroker: Sendable {
         return found
     }
 
-    /// Cancels the queries behind `info` on this node.
+    /// Cancels the queries behind `info` on this node: `.cancelled`, or `.notCancellable`
+    /// when they were cancelled before (or the tickets are not ours).
     func cancel(_ info: FlightInfo) async -> CancelStatus {
-        let found = queries(of: info)
-        for (id, expiry) in found { cancelQuery(id, expiry: expiry) }
-        return found.isEmpty ? .notCancellable : .cancelled
+        var cancelled = false
+        for (id, expiry) in queries(of: info) where cancelQuery(id, expiry: expiry) { cancelled = true }
+        return cancelled ? .cancelled : .notCancellable
     }
 
     /// Stops the query `id` on this node: its held partitions are dropped, running streams and
     /// producers stop, pushed partitions fail, and its tickets are refused until `expiry`.
-    func cancelQuery(_ id: [UInt8], expiry: Int64) {
+    /// False when it was cancelled already.
+    @discardableResult
+    func cancelQuery(_ id: [UInt8], expiry: Int64) -> Bool {
         let held = queries.withLock { $0.remove(id) }
         for task in held?.running.values ?? [:].values { task.cancel() }
-        let stops = activity.withLock { activity in
-            activity.cancelled[id] = expiry
-            return activity.running.removeValue(forKey: id).map { Array($0.values) } ?? []
+        let (isNew, stops) = activity.withLock { activity in
+            let isNew = activity.cancelled.updateValue(expiry, forKey: id) == nil
+            return (isNew, activity.running.removeValue(forKey: id).map { Array($0.values) } ?? [])
         }
         for stop in stops { stop() }
         failPushes(of: id, FlightError(.cancelled, "the query was cancelled"))
+        return isNew
     }
 }

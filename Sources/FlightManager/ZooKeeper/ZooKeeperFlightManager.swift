@@ -273,15 +273,15 @@ public final class ZooKeeperFlightManager: FlightManager {
 
     /// Cancels the query behind `info` here and, through a marker in ZooKeeper, on every node.
     public func cancel(_ info: FlightInfo) async -> CancelStatus {
-        let queries = broker.queries(of: info)
-        guard !queries.isEmpty else { return .notCancellable }
-        var status = CancelStatus.cancelled
-        for (id, expiry) in queries {
-            broker.cancelQuery(id, expiry: expiry)
+        var status = CancelStatus.notCancellable
+        for (id, expiry) in broker.queries(of: info) {
+            guard broker.cancelQuery(id, expiry: expiry) else { continue }
             let name = id.map { String(format: "%02x", $0) }.joined()
             do {
                 try await client.create(cancelledPath + "/" + name, data: Array(String(expiry).utf8))
+                if status != .cancelling { status = .cancelled }
             } catch let error as ZooKeeperError where error.isNodeExists {
+                // Another node cancelled it first.
                 continue
             } catch {
                 logger.warning("cannot tell the cluster that query \(name) was cancelled: \(error)")
