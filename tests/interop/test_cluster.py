@@ -635,3 +635,38 @@ def test_cancel_on_one_node_stops_the_query_on_every_node(bench_cluster):
     for node in nodes.values():
         with flight.connect(node.location) as client, pytest.raises(pa.ArrowException, match="cancel"):
             client.do_get(info.endpoints[0].ticket).read_all()
+
+
+def test_tokens_from_one_node_are_valid_on_every_node(sql_cluster, tmp_path):
+    make_database(tmp_path / "source.sqlite", 10)
+    paths = copies(tmp_path / "source.sqlite", tmp_path, 2)
+    users = tmp_path / "users"
+    users.write_text("alice:secret-password\n")
+    a, b = (sql_cluster.start(name, "--database", path, "--read-only", "--auth", "basic", "--users-file", users)
+            for name, path in zip("ab", paths))
+    with flight.connect(a.location) as client:
+        header = client.authenticate_basic_token(b"alice", b"secret-password")
+    options = flight.FlightCallOptions(headers=[header])
+    wait_for(lambda: sorted(m["id"] for m in members_with(b.location, options)) == ["a", "b"], 10, "two members")
+    query = flight.FlightDescriptor.for_command(command("CommandStatementQuery", s(1, "SELECT id FROM t ORDER BY id")))
+    with flight.connect(b.location) as client:
+        info = client.get_flight_info(query, options)
+        with pytest.raises(pa.ArrowException, match="(?i)unauthenticated|authorization|token"):
+            client.get_flight_info(query)
+    for location in info.endpoints[0].locations:
+        with flight.connect(location) as client:
+            assert client.do_get(info.endpoints[0].ticket, options).read_all().column("id").to_pylist() == list(range(10))
+
+
+def members_with(location, options):
+    with flight.connect(location) as client:
+        return [json.loads(r.body.to_pybytes()) for r in client.do_action(flight.Action("cluster-members", b""), options)]
+
+
+def test_a_single_node_lists_itself(start_sql_server, start_flight_bench, tmp_path):
+    make_database(tmp_path / "db.sqlite", 1)
+    for server in (start_sql_server("--database", tmp_path / "db.sqlite"), start_flight_bench("--partitions", "2")):
+        [member] = members(server.location)
+        # No location: a single node's endpoints are read on the connection a client has.
+        assert member["location"] is None and member["id"] == "local"
+        assert member["started_at"].endswith("Z")

@@ -278,7 +278,7 @@ public final class ZooKeeperFlightManager: FlightManager {
             guard broker.cancelQuery(id, expiry: expiry) else { continue }
             let name = id.map { String(format: "%02x", $0) }.joined()
             do {
-                try await client.create(cancelledPath + "/" + name, data: Array(String(expiry).utf8))
+                try await createMarker(name, expiry: expiry)
                 if status != .cancelling { status = .cancelled }
             } catch let error as ZooKeeperError where error.isNodeExists {
                 // Another node cancelled it first.
@@ -291,9 +291,25 @@ public final class ZooKeeperFlightManager: FlightManager {
         return status
     }
 
+    /// Writes the marker of a cancelled query (and its folder, after an ensemble started anew).
+    private func createMarker(_ name: String, expiry: Int64) async throws {
+        do {
+            try await client.create(cancelledPath + "/" + name, data: Array(String(expiry).utf8))
+        } catch let error as ZooKeeperError where error.isNoNode {
+            try await client.createPath(cancelledPath)
+            try await client.create(cancelledPath + "/" + name, data: Array(String(expiry).utf8))
+        }
+    }
+
     /// Applies new cancellation markers, and removes those whose query's tickets have expired.
     private func reloadCancellations() async throws {
-        let names = try await client.children(cancelledPath, watch: true)
+        let names: [String]
+        do {
+            names = try await client.children(cancelledPath, watch: true)
+        } catch let error as ZooKeeperError where error.isNoNode {
+            try await client.createPath(cancelledPath)
+            names = try await client.children(cancelledPath, watch: true)
+        }
         let seen = state.withLock { state in
             state.cancellations.formIntersection(names)
             return state.cancellations
