@@ -88,6 +88,9 @@ final class PushSlot: Sendable {
     func put(_ batch: RecordBatch) async throws {
         let size = batch.bufferBytes
         while true {
+            // A cancelled call (the producer reset its stream) stops here, not in a loop of
+            // waits that return at once.
+            try Task.checkCancellation()
             let outcome = state.withLock { state -> Result<CheckedContinuation<Void, Never>?, FlightError>? in
                 if let failure = state.failure { return .failure(failure) }
                 guard state.head == state.queue.count || state.bytes + size <= capacity else { return nil }
@@ -149,6 +152,7 @@ final class PushSlot: Sendable {
     /// The next batch for the reader, or nil once the producer completed and all was read.
     func next() async throws -> RecordBatch? {
         while true {
+            try Task.checkCancellation()
             let outcome = state.withLock { state -> Result<(RecordBatch?, CheckedContinuation<Void, Never>?), FlightError>? in
                 if state.head < state.queue.count {
                     let batch = state.queue[state.head]

@@ -94,6 +94,7 @@ public final class ZooKeeperClient: Sendable {
     let core: Core
 
     /// Opens a session with `servers`. It connects in the background: operations wait for it.
+    /// The library resolves the servers' names here, on the caller's thread (once, at start-up).
     public init(servers: String, sessionTimeout: Duration = .seconds(4), operationTimeout: Duration? = nil,
                 logger: Logger = Logger(label: "zookeeper")) throws {
         self.servers = servers
@@ -263,7 +264,10 @@ extension ZooKeeperClient {
                 state.live = opened
                 return false
             }
-            if stale { Self.closeHandle(opened) }
+            if stale {
+                // Closed meanwhile. zookeeper_close waits for the library's threads: not here.
+                Thread { Self.closeHandle(opened) }.start()
+            }
         }
 
         /// The library's watcher: runs on its completion thread, so it only records and queues.
@@ -369,7 +373,8 @@ extension ZooKeeperClient {
             await Self.closeOffThread(old)
             while !state.withLock({ $0.closed }) {
                 do {
-                    try open()
+                    // zookeeper_init resolves the servers' names: on a thread of its own.
+                    try await Self.offThread { try self.open() }
                     break
                 } catch {
                     logger.error("cannot open a new ZooKeeper session: \(error)")
@@ -399,6 +404,7 @@ extension ZooKeeperClient {
         /// Waits for a connected session, or fails at `deadline`.
         func waitUntilConnected(until deadline: ContinuousClock.Instant, operation: String, path: String) async throws {
             while true {
+                try Task.checkCancellation()
                 let ready = state.withLock { state -> Bool? in
                     if state.closed { return nil }
                     return state.connected && state.live != nil
@@ -500,12 +506,21 @@ extension ZooKeeperClient {
 
         /// `zookeeper_close` waits for the library's threads: never on a Swift thread of ours.
         static func closeOffThread(_ handle: LiveHandle) async {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            try? await offThread { closeHandle(handle) }
+        }
+
+        /// Runs blocking library work on a thread of its own.
+        static func offThread(_ work: @escaping @Sendable () throws -> Void) async throws {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let thread = Thread {
-                    closeHandle(handle)
-                    continuation.resume()
+                    do {
+                        try work()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
                 }
-                thread.name = "zookeeper-close"
+                thread.name = "zookeeper"
                 thread.start()
             }
         }
