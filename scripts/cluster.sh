@@ -10,8 +10,11 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo; echo "stopping the cluster"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # The nodes first, so that they leave the cluster while ZooKeeper is still there.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup INT TERM EXIT
@@ -33,15 +36,16 @@ java -Dzookeeper.log.dir="$work/zookeeper" -cp /etc/zookeeper/conf:/usr/share/ja
   org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/zookeeper/zoo.cfg" > "$work/zookeeper/zookeeper.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 150); do
-  if [ "$(exec 3<>/dev/tcp/127.0.0.1/$zk_port && printf ruok >&3 && head -c 4 <&3)" = imok ] 2>/dev/null; then break; fi
+  [ "$( (exec 3<>"/dev/tcp/127.0.0.1/$zk_port" && printf ruok >&3 && head -c 4 <&3) 2>/dev/null)" = imok ] && break
   sleep 0.2
 done
 echo "zookeeper: 127.0.0.1:$zk_port (log: $work/zookeeper/zookeeper.log)"
 
 # The demo database, made once by the server itself (it creates demo.sqlite when given none).
-(cd "$work" && "$server" --port 0 > "$work/create.out" 2> "$work/create.log" & echo $! > "$work/create.pid")
+(cd "$work" && exec "$server" --port 0 > "$work/create.out" 2> "$work/create.log") &
+creator=$!
 for _ in $(seq 1 100); do grep -q listening "$work/create.out" 2>/dev/null && break; sleep 0.1; done
-kill -TERM "$(cat "$work/create.pid")"; while kill -0 "$(cat "$work/create.pid")" 2>/dev/null; do sleep 0.1; done
+kill -TERM "$creator"; wait "$creator" || true
 head -c 32 /dev/urandom > "$work/cluster.secret"
 
 for i in $(seq 1 "$nodes"); do

@@ -114,14 +114,23 @@ public final class ZooKeeperFlightManager: FlightManager {
         logger.info("joined the cluster at \(servers)\(root) as \(node)")
     }
 
-    /// Leaves the cluster: the node's znode goes at once, and the session ends.
-    public func leave() async {
+    /// Leaves the cluster: the node's znode goes at once, and the session ends. When ZooKeeper
+    /// does not answer within `timeout`, the node goes when its session expires instead.
+    public func leave(timeout: Duration = .seconds(2)) async {
         watcher.withLock { $0?.cancel() }
         if let node = state.withLock({ $0.node }) {
-            do {
-                try await client.deleteOwned(memberPath(node.id))
-            } catch {
-                logger.warning("cannot remove \(memberPath(node.id)): \(error)")
+            let path = memberPath(node.id)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [client, logger] in
+                    do {
+                        try await client.deleteOwned(path)
+                    } catch {
+                        logger.warning("cannot remove \(path): \(error)")
+                    }
+                }
+                group.addTask { try? await Task.sleep(for: timeout) }
+                await group.next()
+                group.cancelAll()
             }
         }
         await client.close()
