@@ -30,6 +30,8 @@ import time
 
 import pyarrow.flight as fl
 
+from measure import summary
+
 TOOL = os.path.realpath(sys.argv[1])
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
@@ -143,11 +145,6 @@ def members(location, ns=None):
             "print(json.dumps([json.loads(r.body.to_pybytes())['id'] for r in c.do_action(fl.Action('cluster-members', b''))]))" % location)
     out = subprocess.run(in_ns(ns, [sys.executable, "-c", code]), capture_output=True).stdout
     return json.loads(out or b"[]")
-
-
-def summary(values, unit, scale=1.0):
-    values = [v * scale for v in values]
-    return f"median {statistics.median(values):.3f} {unit} (min {min(values):.3f}, max {max(values):.3f}, n={len(values)})"
 
 
 PYARROW_READ = r"""

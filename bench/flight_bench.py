@@ -2,7 +2,9 @@
 
 Servers: pyarrow's Flight server and our `flight-bench serve`, both serving four int64
 columns (a, b, c, d; value = row index) per stream. Clients: pyarrow and our `flight-bench get`
-/ `put`. 10 million rows per stream, 1 and 4 concurrent streams. Prints GB/s and ratios.
+/ `put`. 10 million rows per stream, 1 and 4 concurrent streams. The four pairings take turns
+in 5 rounds; each measurement repeats its streams for at least a second. Prints the median
+GB/s with minimum and maximum, and the ratio of the medians.
 
 Usage: python bench/flight_bench.py PATH_TO_FLIGHT_BENCH [ROWS]
 """
@@ -12,9 +14,13 @@ import sys
 import threading
 import time
 
+import statistics
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
+
+from measure import MIN_SECONDS, ROUNDS, spread
 
 BATCH_ROWS = 65536
 
@@ -42,42 +48,57 @@ class PyServer(fl.FlightServerBase):
             pass
 
 
+def repeated(run_once):
+    """Runs `run_once` (returning bytes moved) until at least MIN_SECONDS have passed."""
+    total, start = 0, time.perf_counter()
+    while time.perf_counter() - start < MIN_SECONDS:
+        total += run_once()
+    return total, time.perf_counter() - start
+
+
 def py_get(uri, streams):
-    def one(result, i):
-        client = fl.connect(uri)
-        total = 0
-        for chunk in client.do_get(fl.Ticket(b"synthetic")):
-            total += sum(c.nbytes for c in chunk.data.columns)
-        result[i] = total
-    result = [0] * streams
-    threads = [threading.Thread(target=one, args=(result, i)) for i in range(streams)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(result), time.perf_counter() - start
+    clients = [fl.connect(uri) for _ in range(streams)]
+
+    def once():
+        def one(result, i):
+            total = 0
+            for chunk in clients[i].do_get(fl.Ticket(b"synthetic")):
+                total += sum(c.nbytes for c in chunk.data.columns)
+            result[i] = total
+        result = [0] * streams
+        threads = [threading.Thread(target=one, args=(result, i)) for i in range(streams)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sum(result)
+    return repeated(once)
+
+
+BATCHES = {}
 
 
 def py_put(uri, streams, rows):
-    batches = list(synthetic_batches(rows))
-    def one(i):
-        client = fl.connect(uri)
-        writer, _ = client.do_put(fl.FlightDescriptor.for_path(f"bench-{i}"), SCHEMA)
-        for b in batches:
-            writer.write_batch(b)
-        writer.close()
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(streams)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return rows * 32 * streams, time.perf_counter() - start
+    batches = BATCHES.setdefault(rows, list(synthetic_batches(rows)))
+    clients = [fl.connect(uri) for _ in range(streams)]
+
+    def once():
+        def one(i):
+            writer, _ = clients[i].do_put(fl.FlightDescriptor.for_path(f"bench-{i}"), SCHEMA)
+            for b in batches:
+                writer.write_batch(b)
+            writer.close()
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(streams)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return rows * 32 * streams
+    return repeated(once)
 
 
 def ours(tool, mode, uri, streams, rows):
-    args = [tool, mode, "--uri", uri, "--streams", str(streams), "--json"]
+    args = [tool, mode, "--uri", uri, "--streams", str(streams), "--min-seconds", str(MIN_SECONDS), "--json"]
     if mode == "put":
         args += ["--rows", str(rows)]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
@@ -95,22 +116,24 @@ def main():
     line = our_server.stdout.readline()
     our_uri = line.strip().split()[-1]
     try:
-        print(f"Flight on loopback: 4 int64 columns, {rows:,} rows ({rows * 32 / 1e6:.0f} MB) per stream; best of 3 runs")
-        print(f"{'call':<6} {'streams':>7}  {'client/server':<18} {'GB/s':>7} {'vs pyarrow/pyarrow':>19}")
+        print(f"Flight on loopback: 4 int64 columns, {rows:,} rows ({rows * 32 / 1e6:.0f} MB) per stream; "
+              f"{ROUNDS} rounds, the pairings in turn, each measurement >= {MIN_SECONDS} s")
+        print(f"{'call':<6} {'streams':>7}  {'client/server':<18} {'GB/s median (min-max)':>22} {'vs pyarrow/pyarrow':>19}")
         for call in ["get", "put"]:
             for streams in [1, 4]:
                 pairs = [("pyarrow/pyarrow", lambda: (py_get(py_uri, streams) if call == "get" else py_put(py_uri, streams, rows))),
                          ("pyarrow/ours", lambda: (py_get(our_uri, streams) if call == "get" else py_put(our_uri, streams, rows))),
                          ("ours/pyarrow", lambda: ours(tool, call, py_uri, streams, rows)),
                          ("ours/ours", lambda: ours(tool, call, our_uri, streams, rows))]
-                baseline = None
-                for name, run in pairs:
-                    best = 0.0
-                    for _ in range(3):
+                rates = {name: [] for name, _ in pairs}
+                for _ in range(ROUNDS):
+                    for name, run in pairs:
                         nbytes, seconds = run()
-                        best = max(best, nbytes / seconds / 1e9)
-                    baseline = baseline or best
-                    print(f"{'DoGet' if call == 'get' else 'DoPut':<6} {streams:>7}  {name:<18} {best:>7.2f} {best / baseline:>18.2f}x")
+                        rates[name].append(nbytes / seconds / 1e9)
+                baseline = statistics.median(rates["pyarrow/pyarrow"])
+                for name, _ in pairs:
+                    ratio = statistics.median(rates[name]) / baseline
+                    print(f"{'DoGet' if call == 'get' else 'DoPut':<6} {streams:>7}  {name:<18} {spread(rates[name]):>22} {ratio:>18.2f}x")
     finally:
         our_server.terminate()
         py_server.shutdown()

@@ -2,7 +2,8 @@
 
 1. Large fetch: `SELECT * FROM big` (ROWS rows: int64 id, float64 value, ~20-byte text name,
    a nullable int64) read to a pyarrow Table by the ADBC Flight SQL driver through our
-   flight-sql-server, and by the ADBC SQLite driver reading the file in this process.
+   flight-sql-server, and by the ADBC SQLite driver reading the file in this process, the two
+   in turn for 5 rounds (each fetch is over a second); medians with minimum and maximum.
 2. Small-query latency: `SELECT name, value FROM big WHERE id = ?` with a random id, p50 and
    p99 over many queries, from 1 and from 16 concurrent clients (threads, one connection
    each), through the gateway and in process.
@@ -23,7 +24,8 @@ from pathlib import Path
 import adbc_driver_flightsql.dbapi as flightsql
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 
-RUNS = 3
+from measure import ROUNDS, spread
+
 QUERIES_PER_CLIENT = 400
 
 
@@ -51,16 +53,12 @@ def start_gateway(binary: str, database: Path) -> tuple[subprocess.Popen, str]:
 
 
 def fetch_all(connect) -> tuple[float, int]:
-    best = float("inf")
-    rows = 0
-    for _ in range(RUNS):
-        with connect() as conn, conn.cursor() as cur:
-            start = time.perf_counter()
-            cur.execute("SELECT * FROM big")
-            table = cur.fetch_arrow_table()
-            best = min(best, time.perf_counter() - start)
-            rows = table.num_rows
-    return best, rows
+    """One fetch of the whole table (over a second at the default size): seconds and rows."""
+    with connect() as conn, conn.cursor() as cur:
+        start = time.perf_counter()
+        cur.execute("SELECT * FROM big")
+        table = cur.fetch_arrow_table()
+        return time.perf_counter() - start, table.num_rows
 
 
 def latencies(connect, clients: int, rows: int) -> list[float]:
@@ -105,15 +103,19 @@ def main() -> None:
             def in_process():
                 return adbc_sqlite.connect(str(database))
 
-            ours, n1 = fetch_all(gateway)
-            theirs, n2 = fetch_all(in_process)
-            assert n1 == n2 == rows, (n1, n2, rows)
-            print("\n## Large fetch (best of 3)")
-            print("| path | seconds | rows/s |")
+            ours, theirs = [], []
+            for _ in range(ROUNDS):
+                seconds, n1 = fetch_all(gateway)
+                ours.append(seconds)
+                seconds, n2 = fetch_all(in_process)
+                theirs.append(seconds)
+                assert n1 == n2 == rows, (n1, n2, rows)
+            print(f"\n## Large fetch ({ROUNDS} rounds, the two paths in turn; median (min-max))")
+            print("| path | seconds | rows/s (median) |")
             print("|---|---|---|")
-            print(f"| ADBC Flight SQL -> flight-sql-server | {ours:.2f} | {rows / ours / 1e6:.2f} M |")
-            print(f"| ADBC SQLite in process | {theirs:.2f} | {rows / theirs / 1e6:.2f} M |")
-            print(f"ratio gateway / in-process: {ours / theirs:.2f}x")
+            print(f"| ADBC Flight SQL -> flight-sql-server | {spread(ours)} | {rows / statistics.median(ours) / 1e6:.2f} M |")
+            print(f"| ADBC SQLite in process | {spread(theirs)} | {rows / statistics.median(theirs) / 1e6:.2f} M |")
+            print(f"ratio of the medians, gateway / in-process: {statistics.median(ours) / statistics.median(theirs):.2f}x")
 
             print(f"\n## Small-query latency ({QUERIES_PER_CLIENT} queries per client)")
             print("| path | clients | p50 ms | p99 ms | queries/s |")

@@ -1,8 +1,10 @@
 """IPC stream read and write, ours and pyarrow's, on the same bytes in one run.
 
 Makes a ~1 GB stream of mixed columns with pyarrow (int64, float64, int32 with nulls, utf8,
-bool), times pyarrow reading it from memory and writing it back to memory, then runs
-`arrow-bench ipc-stream` (our reader and writer) on the same file, and prints both with ratios.
+bool). Then, in 5 rounds, times pyarrow reading it from memory and writing it back to memory,
+and `arrow-bench ipc-stream` (our reader and writer) on the same file, each measurement at
+least a second long (repeating the operation); prints medians with minimum and maximum, and
+the ratio of the medians.
 
 Usage: python bench/ipc_bench.py PATH_TO_ARROW_BENCH [TARGET_BYTES]
 """
@@ -13,9 +15,13 @@ import sys
 import tempfile
 import time
 
+import statistics
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
+
+from measure import MIN_SECONDS, ROUNDS, per_op, spread
 
 BATCH_ROWS = 65536
 
@@ -34,15 +40,6 @@ def make_batch(rng: np.random.Generator, rows: int) -> pa.RecordBatch:
         "name": strings,
         "flag": pa.array(rng.random(rows) < 0.5),
     })
-
-
-def best_of(n, fn):
-    best = float("inf")
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -78,28 +75,33 @@ def main() -> None:
         for batch in py_read().to_batches():
             batch.validate(full=True)
 
-    py_read_s = best_of(3, py_read)
-    py_read_validated_s = best_of(3, py_read_validated)
-    py_write_s = best_of(3, py_write)
-
+    times = {"py_read": [], "py_read_validated": [], "py_write": [], "read": [], "write": []}
     with tempfile.NamedTemporaryFile(suffix=".arrows", dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as f:
         f.write(stream)
         f.flush()
-        out = subprocess.run([tool, "ipc-stream", f.name, "3"], capture_output=True, text=True, check=True).stdout
-    ours = json.loads(out.strip().splitlines()[-1])
+        for _ in range(ROUNDS):
+            times["py_read"].append(per_op(py_read))
+            times["py_read_validated"].append(per_op(py_read_validated))
+            times["py_write"].append(per_op(py_write))
+            out = subprocess.run([tool, "ipc-stream", f.name, str(MIN_SECONDS)], capture_output=True, text=True, check=True).stdout
+            ours = json.loads(out.strip().splitlines()[-1])
+            times["read"].append(ours["read_seconds"])
+            times["write"].append(ours["write_seconds"])
 
     gb = stream.size / 1e9
     print(f"IPC stream, {stream.size / 1e6:.0f} MB in memory, {table.num_rows} rows in {len(batches)} batches "
-          f"(int64, float64, int32 with nulls, utf8, bool); best of 3")
+          f"(int64, float64, int32 with nulls, utf8, bool); {ROUNDS} rounds, each measurement >= {MIN_SECONDS} s")
     print("ours always validates every offset, length and null count on read; pyarrow's read does not,")
     print("so 'read+validate' adds pyarrow's RecordBatch.validate(full=True) to its read.")
-    print(f"{'operation':<14} {'pyarrow GB/s':>13} {'ours GB/s':>10} {'ours/pyarrow':>13}")
-    rows = [("read", py_read_s, ours["read_seconds"]),
-            ("read+validate", py_read_validated_s, ours["read_seconds"]),
-            ("write", py_write_s, ours["write_seconds"])]
-    for name, py_s, our_s in rows:
-        print(f"{name:<14} {gb / py_s:>13.2f} {gb / our_s:>10.2f} {py_s / our_s:>12.2f}x")
-    print(f"read per batch: pyarrow {py_read_s / len(batches) * 1e6:.1f} us, ours {ours['read_seconds'] / len(batches) * 1e6:.1f} us")
+    print(f"{'operation':<14} {'pyarrow GB/s':>22} {'ours GB/s':>22} {'ours/pyarrow':>13}")
+    for name, py_key, our_key in [("read", "py_read", "read"), ("read+validate", "py_read_validated", "read"),
+                                  ("write", "py_write", "write")]:
+        py_rates = [gb / t for t in times[py_key]]
+        our_rates = [gb / t for t in times[our_key]]
+        ratio = statistics.median(our_rates) / statistics.median(py_rates)
+        print(f"{name:<14} {spread(py_rates):>22} {spread(our_rates):>22} {ratio:>12.2f}x")
+    print(f"read per batch (medians): pyarrow {statistics.median(times['py_read']) / len(batches) * 1e6:.1f} us, "
+          f"ours {statistics.median(times['read']) / len(batches) * 1e6:.1f} us")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ import Foundation
 
 /// Any Flight service with its manager's endpoints added:
 /// - the `cluster-members` action, which answers one JSON object per live member (`id`,
-///   `location`, `internal_location`, `started_at` in ISO 8601);
+///   `location`, `internal_location`, `started_at` in ISO 8601, `active_streams` as it last
+///   published it);
 /// - DoPut with one of the manager's put descriptors: a pushed partition (``PushTarget``).
 ///
 /// Every other call goes to the service unchanged.
@@ -32,6 +33,7 @@ public struct ClusterService<Base: FlightService>: FlightService {
             "location": member.location?.uri ?? NSNull(),
             "internal_location": member.internalLocation?.uri ?? NSNull(),
             "started_at": formatter.string(from: member.startedAt),
+            "active_streams": member.activeStreams,
         ]
         return (try? [UInt8](JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))) ?? []
     }

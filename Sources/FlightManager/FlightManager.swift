@@ -13,12 +13,17 @@ public struct NodeInfo: Sendable, Hashable, CustomStringConvertible {
     public var internalLocation: Location?
     /// When the node started serving, to the millisecond.
     public var startedAt: Date
+    /// The partitions the node was streaming when it last said so (a cluster's members say
+    /// within a second of a change); planning puts the least busy members first.
+    public var activeStreams: Int
 
     /// A node named `id`, reached by clients at `location` and by peers at `internalLocation`.
-    public init(id: String, location: Location? = nil, internalLocation: Location? = nil, startedAt: Date = Date()) {
+    public init(id: String, location: Location? = nil, internalLocation: Location? = nil, startedAt: Date = Date(),
+                activeStreams: Int = 0) {
         self.id = id
         self.location = location
         self.internalLocation = internalLocation
+        self.activeStreams = activeStreams
         self.startedAt = Date(timeIntervalSince1970: (startedAt.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 

@@ -66,6 +66,7 @@ package final class PartitionBroker: Sendable {
     }
 
     let nextRunID = Atomic<UInt64>(0)
+    let activeStreams = Atomic<Int>(0)
     /// Bytes one pushed partition holds at most on its way to the reader (one batch at least).
     let pushCapacity: Int
     /// How long a producer waits for its reader, and a reader for its producer.
@@ -95,15 +96,25 @@ package final class PartitionBroker: Sendable {
 
     var heldQueryCount: Int { queries.withLock { $0.entries.count } }
 
-    /// The locations of a pull partition that names no nodes: every member, starting with a
-    /// different one for each partition (and each query), so that reads spread evenly and a
+    /// The locations of a pull partition that names no nodes: every member, the least busy
+    /// first (by their last published `activeStreams`), and among equally busy ones starting
+    /// with a different one for each partition and each query, so that reads spread evenly; a
     /// client that fails on one location tries the next member.
     private func spread(_ members: [NodeInfo], partition: Int, start: Int) -> [Location] {
-        let located = members.compactMap(\.location)
+        let located = members.filter { $0.location != nil }
         guard !located.isEmpty else { return [] }
-        let first = (start + partition) % located.count
-        return Array(located[first...] + located[..<first])
+        let count = located.count
+        let turned = { (index: Int) in (index - start % count + count) % count }
+        let order = located.indices.sorted { a, b in
+            located[a].activeStreams != located[b].activeStreams
+                ? located[a].activeStreams < located[b].activeStreams : turned(a) < turned(b)
+        }
+        let first = partition % count
+        return (order[first...] + order[..<first]).compactMap { located[$0].location }
     }
+
+    /// The partitions this node is streaming now.
+    var activeStreamCount: Int { activeStreams.load(ordering: .relaxed) }
 
     /// Plans `query` on `planner` over `members` (the planner among them).
     package func plan(_ query: some DistributedQuery, for descriptor: FlightDescriptor,
@@ -176,6 +187,8 @@ package final class PartitionBroker: Sendable {
     func stream(_ ticket: Ticket, to writer: FlightRecordBatchWriter, context: FlightCallContext, servingNode: String) async throws {
         let decoded = try ManagerTicket(decoding: ticket.bytes, secret: secret)
         try checkNotCancelled(decoded.queryID)
+        activeStreams.add(1, ordering: .relaxed)
+        defer { activeStreams.subtract(1, ordering: .relaxed) }
         switch decoded.body {
         case .pull(let task, let schema):
             guard let runner = runner(task.kind) else {

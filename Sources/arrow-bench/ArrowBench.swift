@@ -5,9 +5,10 @@ import Glibc
 #endif
 
 /// Times IPC stream reading and writing of one stream file held in memory, and prints one JSON
-/// object. `bench/ipc_bench.py` runs it beside pyarrow on the same bytes.
+/// object: the seconds per read and per write, each averaged over as many repetitions as fill
+/// `MIN_SECONDS` (default 1). `bench/ipc_bench.py` runs it beside pyarrow on the same bytes.
 ///
-/// Usage: `arrow-bench ipc-stream PATH [ITERATIONS]`.
+/// Usage: `arrow-bench ipc-stream PATH [MIN_SECONDS]`.
 @main
 struct ArrowBench {
     static func now() -> Double {
@@ -19,33 +20,36 @@ struct ArrowBench {
     static func main() {
         let arguments = CommandLine.arguments
         guard arguments.count >= 3, arguments[1] == "ipc-stream" else {
-            print("usage: arrow-bench ipc-stream PATH [ITERATIONS]")
+            print("usage: arrow-bench ipc-stream PATH [MIN_SECONDS]")
             exit(2)
         }
-        let iterations = arguments.count > 3 ? Int(arguments[3]) ?? 3 : 3
+        let minimum = arguments.count > 3 ? Double(arguments[3]) ?? 1 : 1
         do {
             // Read the file into our own memory first so that page faults are not timed.
             let mapped = try Buffer(mappingFile: arguments[2])
             let input = Buffer(copying: mapped.bytes)
-            var bestRead = Double.infinity, bestWrite = Double.infinity
-            var rows = 0, outputBytes = 0
-            for _ in 0..<iterations {
-                let start = now()
-                let (schema, batches) = try IPCStreamReader.readAll(input)
-                let read = now() - start
-                rows = batches.reduce(0) { $0 + $1.length }
+            var (schema, batches) = try IPCStreamReader.readAll(input)
+            let rows = batches.reduce(0) { $0 + $1.length }
+            var reads = 0
+            let readStart = now()
+            repeat {
+                (schema, batches) = try IPCStreamReader.readAll(input)
+                reads += 1
+            } while now() - readStart < minimum
+            let read = (now() - readStart) / Double(reads)
 
-                let writeStart = now()
+            var writes = 0, outputBytes = 0
+            let writeStart = now()
+            repeat {
                 let output = IPCMemoryOutput()
                 let writer = try IPCStreamWriter(output: output, schema: schema)
                 for batch in batches { try writer.write(batch) }
                 try writer.finish()
-                let write = now() - writeStart
                 outputBytes = output.count
-                bestRead = min(bestRead, read)
-                bestWrite = min(bestWrite, write)
-            }
-            print("{\"bytes\": \(input.count), \"rows\": \(rows), \"read_seconds\": \(bestRead), \"write_seconds\": \(bestWrite), \"output_bytes\": \(outputBytes)}")
+                writes += 1
+            } while now() - writeStart < minimum
+            let write = (now() - writeStart) / Double(writes)
+            print("{\"bytes\": \(input.count), \"rows\": \(rows), \"read_seconds\": \(read), \"write_seconds\": \(write), \"output_bytes\": \(outputBytes), \"reads\": \(reads), \"writes\": \(writes)}")
         } catch {
             print("arrow-bench: \(error)")
             exit(1)

@@ -252,6 +252,7 @@ struct Get: AsyncParsableCommand {
     @Option(help: "The server, e.g. grpc://127.0.0.1:31337.") var uri: String
     @Option(help: "Concurrent streams.") var streams = 1
     @Option(help: "The ticket to redeem.") var ticket = "synthetic"
+    @Option(name: .customLong("min-seconds"), help: "Repeat the streams until this many seconds have passed.") var minSeconds: Double = 0
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func run() async throws {
@@ -259,18 +260,21 @@ struct Get: AsyncParsableCommand {
         var clients: [FlightClient] = []
         for _ in 0..<streams { clients.append(try await FlightClient(location: Location(uri: uri))) }
         let start = now()
-        let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for client in clients {
-                group.addTask {
-                    var bytes = 0
-                    for try await batch in try await client.doGet(Ticket(ticket)) {
-                        bytes += batch.columns.reduce(0) { $0 + arrayBytes($1) }
+        var total = 0
+        repeat {
+            total += try await withThrowingTaskGroup(of: Int.self) { group in
+                for client in clients {
+                    group.addTask {
+                        var bytes = 0
+                        for try await batch in try await client.doGet(Ticket(ticket)) {
+                            bytes += batch.columns.reduce(0) { $0 + arrayBytes($1) }
+                        }
+                        return bytes
                     }
-                    return bytes
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
-        }
+        } while now() - start < minSeconds
         report(bytes: total, seconds: now() - start, json: json, what: "DoGet \(streams) stream(s)")
         for client in clients { client.close() }
     }
@@ -283,29 +287,34 @@ struct Put: AsyncParsableCommand {
     @Option(help: "Concurrent streams.") var streams = 1
     @Option(help: "Rows per stream.") var rows = 10_000_000
     @Option(help: "Rows per batch.") var batchRows = 65_536
+    @Option(name: .customLong("min-seconds"), help: "Repeat the uploads until this many seconds have passed.") var minSeconds: Double = 0
     @Flag(help: "Print one JSON object as the last line.") var json = false
 
     func run() async throws {
         var clients: [FlightClient] = []
         for _ in 0..<streams { clients.append(try await FlightClient(location: Location(uri: uri))) }
         let batch = try syntheticBatch(start: 0, rows: batchRows)
+        let rows = rows, batchRows = batchRows
         let start = now()
-        let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for (i, client) in clients.enumerated() {
-                group.addTask {
-                    let put = try await client.doPut(.path(["bench-\(i)"]))
-                    var sent = 0
-                    while sent < rows {
-                        let n = min(batchRows, rows - sent)
-                        try await put.writer.write(n == batchRows ? batch : try batch.slice(0, n))
-                        sent += n
+        var total = 0
+        repeat {
+            total += try await withThrowingTaskGroup(of: Int.self) { group in
+                for (i, client) in clients.enumerated() {
+                    group.addTask {
+                        let put = try await client.doPut(.path(["bench-\(i)"]))
+                        var sent = 0
+                        while sent < rows {
+                            let n = min(batchRows, rows - sent)
+                            try await put.writer.write(n == batchRows ? batch : try batch.slice(0, n))
+                            sent += n
+                        }
+                        _ = try await put.finish()
+                        return sent * 32
                     }
-                    _ = try await put.finish()
-                    return sent * 32
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
-        }
+        } while now() - start < minSeconds
         report(bytes: total, seconds: now() - start, json: json, what: "DoPut \(streams) stream(s)")
         for client in clients { client.close() }
     }

@@ -175,7 +175,7 @@ def test_members_join_leave_and_die(bench_cluster):
         wait_for(lambda: member_ids(node.location) == ["a", "b", "c"], 10, f"three members on {node.node_id}")
     listed = {m["id"]: m for m in members(a.location)}
     assert listed["b"]["location"] == b.location
-    assert set(listed["b"]) == {"id", "location", "internal_location", "started_at"}
+    assert set(listed["b"]) == {"id", "location", "internal_location", "started_at", "active_streams"}
     assert listed["b"]["started_at"].endswith("Z")
 
     # A clean stop removes the node at once.
@@ -232,6 +232,31 @@ def test_pyarrow_reads_every_endpoint_from_every_node(bench_cluster):
         with flight.connect(endpoint.locations[-1]) as client:
             again.append(client.do_get(endpoint.ticket).read_all())
     check_synthetic(again, rows)
+
+
+def test_the_least_busy_members_come_first(bench_cluster):
+    rows = 50_000_000
+    nodes = {name: bench_cluster.start(name, "--rows", str(rows), "--partitions", "1") for name in "abc"}
+    wait_for(lambda: member_ids(nodes["a"].location) == ["a", "b", "c"], 10, "three members")
+    # Two streams held open on a, one on b, none on c.
+    held = []
+    for name in ("a", "a", "b"):
+        with flight.connect(nodes["a"].location) as planner:
+            info = planner.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+        client = flight.connect(nodes[name].location)
+        reader = client.do_get(info.endpoints[0].ticket)
+        reader.read_chunk()
+        held.append((client, reader))
+    loads = lambda: {m["id"]: m["active_streams"] for m in members(nodes["c"].location)}
+    wait_for(lambda: loads() == {"a": 2, "b": 1, "c": 0}, 10, "the nodes to publish their load")
+    for _ in range(4):
+        with flight.connect(nodes["b"].location) as planner:
+            info = planner.get_flight_info(flight.FlightDescriptor.for_path("synthetic"))
+        assert [l.uri.decode() for l in info.endpoints[0].locations] == [nodes[n].location for n in "cba"]
+    for client, reader in held:
+        reader.cancel()
+        client.close()
+    wait_for(lambda: loads() == {"a": 0, "b": 0, "c": 0}, 10, "the load to drop")
 
 
 def test_failover_when_a_node_dies_after_planning(bench_cluster):

@@ -181,6 +181,18 @@ public final class ZooKeeperClient: Sendable {
         }
     }
 
+    /// Replaces the data of an ephemeral node created with ``createOwned(_:data:)``; a node
+    /// created again after a session expiry holds the new data.
+    public func updateOwned(_ path: String, data: [UInt8]) async throws {
+        let owned = core.state.withLock { state -> Bool in
+            guard state.owned[path] != nil else { return false }
+            state.owned[path] = data
+            return true
+        }
+        guard owned else { throw ZooKeeperError(code: ZNONODE.rawValue, operation: "update owned", path: path) }
+        try await setData(path, data)
+    }
+
     /// Deletes an ephemeral node created with ``createOwned(_:data:)`` and stops keeping it.
     public func deleteOwned(_ path: String) async throws {
         core.state.withLock { _ = $0.owned.removeValue(forKey: path) }

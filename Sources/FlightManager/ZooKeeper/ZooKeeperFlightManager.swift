@@ -31,6 +31,9 @@ public final class ZooKeeperFlightManager: FlightManager {
     let logger: Logger
     private let state = Mutex(ViewState())
     private let watcher = Mutex<Task<Void, Never>?>(nil)
+    private let publisher = Mutex<Task<Void, Never>?>(nil)
+    /// How often the node looks whether its number of active streams changed, and publishes it.
+    public static let loadInterval = Duration.milliseconds(500)
 
     private struct ViewState {
         var node: NodeInfo?
@@ -111,6 +114,25 @@ public final class ZooKeeperFlightManager: FlightManager {
                 }
             }
         }
+        publisher.withLock { task in
+            task = Task { [weak self] in
+                var published = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.loadInterval)
+                    guard let self else { return }
+                    let now = self.broker.activeStreamCount
+                    guard now != published else { continue }
+                    var updated = node
+                    updated.activeStreams = now
+                    do {
+                        try await self.client.updateOwned(self.memberPath(node.id), data: NodeRecord(updated).encoded())
+                        published = now
+                    } catch {
+                        self.logger.debug("cannot publish this node's load: \(error)")
+                    }
+                }
+            }
+        }
         logger.info("joined the cluster at \(servers)\(root) as \(node)")
     }
 
@@ -118,6 +140,7 @@ public final class ZooKeeperFlightManager: FlightManager {
     /// does not answer within `timeout`, the node goes when its session expires instead.
     public func leave(timeout: Duration = .seconds(2)) async {
         watcher.withLock { $0?.cancel() }
+        publisher.withLock { $0?.cancel() }
         if let node = state.withLock({ $0.node }) {
             let path = memberPath(node.id)
             await withTaskGroup(of: Void.self) { group in
@@ -205,13 +228,14 @@ public final class ZooKeeperFlightManager: FlightManager {
         }
         // A member that changes while it is read is marked stale again by its watch event,
         // whose reload reads it once more.
-        let view = state.withLock { state -> [NodeInfo]? in
-            guard state.members != members else { return nil }
+        let (view, joinedOrLeft) = state.withLock { state -> ([NodeInfo]?, Bool) in
+            guard state.members != members else { return (nil, false) }
+            let changed = state.members.mapValues(\.description) != members.mapValues(\.description)
             state.members = members
-            return Self.sorted(members)
+            return (Self.sorted(members), changed)
         }
         if let view {
-            logger.info("cluster members: \(view.map(\.description).joined(separator: ", "))")
+            if joinedOrLeft { logger.info("cluster members: \(view.map(\.description).joined(separator: ", "))") }
             publish(view)
         }
     }
@@ -360,6 +384,7 @@ package struct NodeRecord: Codable, Equatable {
     var location: String?
     var internalLocation: String?
     var startedAt: Double
+    var activeStreams: Int?
 
     static let currentVersion = 1
 
@@ -367,6 +392,7 @@ package struct NodeRecord: Codable, Equatable {
         case version, id, location
         case internalLocation = "internal_location"
         case startedAt = "started_at"
+        case activeStreams = "active_streams"
     }
 
     package init(_ node: NodeInfo) {
@@ -375,6 +401,7 @@ package struct NodeRecord: Codable, Equatable {
         location = node.location?.uri
         internalLocation = node.internalLocation?.uri
         startedAt = node.startedAt.timeIntervalSince1970
+        activeStreams = node.activeStreams
     }
 
     package init(decoding bytes: [UInt8]) throws(FlightError) {
@@ -388,7 +415,7 @@ package struct NodeRecord: Codable, Equatable {
 
     package var node: NodeInfo {
         NodeInfo(id: id, location: location.map(Location.init(uri:)), internalLocation: internalLocation.map(Location.init(uri:)),
-                 startedAt: Date(timeIntervalSince1970: startedAt))
+                 startedAt: Date(timeIntervalSince1970: startedAt), activeStreams: max(0, activeStreams ?? 0))
     }
 
     package func encoded() -> [UInt8] {
