@@ -19,11 +19,11 @@ struct ClusterManagerTests {
 
     @Test func memberRecordsRoundTripAndRejectGarbage() throws {
         let node = NodeInfo(id: "n1", location: .grpc(host: "10.0.0.1", port: 7), internalLocation: Location(uri: "grpc://10.1.0.1:8"),
-                            startedAt: Date(timeIntervalSince1970: 1_700_000_000.123))
+                            startedAt: Date(timeIntervalSince1970: 1_700_000_000.123), activeStreams: 3)
         let record = NodeRecord(node)
         #expect(try NodeRecord(decoding: record.encoded()).node == node)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(record.encoded())) as? [String: Any])
-        #expect(Set(json.keys) == ["version", "id", "location", "internal_location", "started_at"])
+        #expect(Set(json.keys) == ["version", "id", "location", "internal_location", "started_at", "active_streams"])
         for garbage in ["", "{", "[]", "{\"id\": 3}", "{\"version\": 0, \"id\": \"x\", \"started_at\": 1}"] {
             #expect(throws: FlightError.self) { try NodeRecord(decoding: Array(garbage.utf8)) }
         }
@@ -58,5 +58,18 @@ struct ClusterManagerTests {
         // The next query starts on another member.
         let next = try await broker.plan(Ranges(count: 1), for: .path(["x"]), planner: members[0], members: members).info
         #expect(next.endpoints[0].locations[0] != info.endpoints[0].locations[0])
+    }
+}
+
+extension ClusterManagerTests {
+    @Test func theLeastBusyMembersComeFirst() async throws {
+        let loads = [2, 0, 1]
+        let members = (1...3).map { NodeInfo(id: "n\($0)", location: .grpc(host: "127.0.0.1", port: 1000 + $0), activeStreams: loads[$0 - 1]) }
+        let broker = PartitionBroker(secret: [UInt8](repeating: 1, count: 32), ticketLifetime: .seconds(60), runners: ["test": NoRunner()],
+                                     maximumHeldQueries: 10, maximumHeldBytes: 1 << 20)
+        for _ in 0..<4 {
+            let info = try await broker.plan(Ranges(count: 1), for: .path(["x"]), planner: members[0], members: members).info
+            #expect(info.endpoints[0].locations == [members[1], members[2], members[0]].compactMap(\.location))
+        }
     }
 }
