@@ -49,6 +49,12 @@ extension PartitionBroker {
         let task = Task { try await body() }
         activity.withLock { $0.running[queryID, default: [:]][id] = { task.cancel() } }
         defer { activity.withLock { _ = $0.running[queryID]?.removeValue(forKey: id) } }
+        try await Self.wait(for: task)
+    }
+
+    /// Waits for a partition's task, cancelling it when the caller is cancelled; a cancelled
+    /// task ends the call with CANCELLED.
+    static func wait(for task: Task<Void, any Error>) async throws {
         try await withTaskCancellationHandler {
             do {
                 try await task.value

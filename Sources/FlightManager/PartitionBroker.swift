@@ -234,15 +234,7 @@ package final class PartitionBroker: Sendable {
                 held[ticket.queryID]?.reading.remove(ticket.partition)
             }
         }
-        try await withTaskCancellationHandler {
-            do {
-                try await started.value
-            } catch is CancellationError {
-                throw FlightError(.cancelled, "the query was cancelled")
-            }
-        } onCancel: {
-            started.cancel()
-        }
+        try await Self.wait(for: started)
         // Read to the end: the partition is done, and the query once every partition is.
         queries.withLock { held in
             held[ticket.queryID]?.unread.remove(ticket.partition)

@@ -533,41 +533,35 @@ def test_a_producer_killed_mid_push_fails_the_readers_stream(bench_cluster):
 def test_a_producer_declaring_other_totals_fails_both_sides(bench_cluster):
     a = bench_cluster.start("a")
     wait_for(lambda: member_ids(a.location) == ["a"], 10, "one member")
-    info, [target] = plan_push(a.location, 1)
-    assert target["location"] == a.location  # no internal port: the public one
-    reader_error = []
 
-    def read():
-        try:
-            read_endpoint(info.endpoints[0], failover=False)
-        except pa.ArrowException as error:
-            reader_error.append(str(error))
+    def push_and_read(*producer_args):
+        """Reads the one endpoint of a new push plan while a producer pushes it; the
+        producer's result and the reader's error."""
+        info, [target] = plan_push(a.location, 1)
+        assert target["location"] == a.location  # no internal port: the public one
+        errors = []
 
-    thread = threading.Thread(target=read)
-    thread.start()
-    status, last, err = producer_result(start_producer(target, 0, 3, 100, "--declare-rows", "301"))
-    thread.join()
-    assert status == 3 and "declared 3 batches and 301 rows but sent 3 and 300" in last["error"]
-    assert reader_error and "data loss" in reader_error[0].lower() and "incomplete" in reader_error[0]
+        def read():
+            try:
+                read_endpoint(info.endpoints[0], failover=False)
+            except pa.ArrowException as error:
+                errors.append(str(error))
 
+        thread = threading.Thread(target=read)
+        thread.start()
+        status, last, _ = producer_result(start_producer(target, 0, *producer_args))
+        thread.join()
+        assert status == 3, last
+        assert errors, "the reader's stream ended without error"
+        return last["error"], errors[0]
+
+    producer, reader = push_and_read(3, 100, "--declare-rows", "301")
+    assert "declared 3 batches and 301 rows but sent 3 and 300" in producer
+    assert "data loss" in reader.lower() and "incomplete" in reader
     # Ending without totals fails the reader too.
-    info, [target] = plan_push(a.location, 1)
-    thread = threading.Thread(target=read)
-    reader_error.clear()
-    info_holder = info
-
-    def read_second():
-        try:
-            read_endpoint(info_holder.endpoints[0], failover=False)
-        except pa.ArrowException as error:
-            reader_error.append(str(error))
-
-    thread = threading.Thread(target=read_second)
-    thread.start()
-    status, last, _ = producer_result(start_producer(target, 0, 2, 100, "--no-totals"))
-    thread.join()
-    assert status == 3 and "without declaring its totals" in last["error"]
-    assert reader_error and "producer of this partition failed" in reader_error[0]
+    producer, reader = push_and_read(2, 100, "--no-totals")
+    assert "without declaring its totals" in producer
+    assert "producer of this partition failed" in reader
 
 
 def test_push_memory_stays_bounded_with_a_slow_reader(bench_cluster):

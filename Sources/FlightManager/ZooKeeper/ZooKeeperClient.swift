@@ -121,15 +121,7 @@ public final class ZooKeeperClient: Sendable {
 
     /// Creates `path` and the nodes above it that are missing, all persistent.
     public func createPath(_ path: String) async throws {
-        var prefix = ""
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            do {
-                try await create(prefix)
-            } catch let error as ZooKeeperError where error.isNodeExists {
-                continue
-            }
-        }
+        try await core.createPath(path, until: ContinuousClock.now + operationTimeout)
     }
 
     /// Deletes `path` (at `version`, or any version when nil). A missing node is not an error.
@@ -462,7 +454,7 @@ extension ZooKeeperClient {
                     return
                 } catch let error as ZooKeeperError where error.isNoNode {
                     // The parents are gone (a ZooKeeper ensemble started anew): make them again.
-                    try await createParents(of: path, until: deadline)
+                    try await createPath(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]), until: deadline)
                 } catch let error as ZooKeeperError where error.isRetryable || error.isNodeExists {
                     // After a lost connection the create may have been applied: the owner tells.
                     if let stat = try? await existsOnce(path, watch: false) {
@@ -480,9 +472,10 @@ extension ZooKeeperClient {
             }
         }
 
-        private func createParents(of path: String, until deadline: ContinuousClock.Instant) async throws {
+        /// Creates `path` and the missing nodes above it, persistent, until `deadline`.
+        func createPath(_ path: String, until deadline: ContinuousClock.Instant) async throws {
             var prefix = ""
-            for part in path.split(separator: "/").dropLast() {
+            for part in path.split(separator: "/") {
                 prefix += "/" + part
                 while true {
                     try await waitUntilConnected(until: deadline, operation: "create", path: prefix)
