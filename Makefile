@@ -59,6 +59,7 @@ interop-test:
 	swift build --product flight-bench
 	swift build --product flight-sql-server
 	swift build --product flightsql
+	swift build --product parquet
 	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration \
 	ARROW_CDATA_BRIDGE=$(CURDIR)/.build/debug/libArrowCDataBridge.so \
 	FLIGHT_CLI=$(CURDIR)/.build/debug/flight \
@@ -66,6 +67,7 @@ interop-test:
 	FLIGHT_BENCH=$(CURDIR)/.build/debug/flight-bench \
 	FLIGHT_SQL_SERVER=$(CURDIR)/.build/debug/flight-sql-server \
 	FLIGHTSQL=$(CURDIR)/.build/debug/flightsql \
+	PARQUET=$(CURDIR)/.build/debug/parquet \
 	  $(PYTHON) -m pytest -q tests/interop
 
 bench: deps

@@ -11,6 +11,7 @@ let package = Package(
     name: "swift-arrow-flight",
     products: [
         .library(name: "ArrowCore", targets: ["ArrowCore"]),
+        .library(name: "Parquet", targets: ["Parquet"]),
         .library(name: "FlightRPC", targets: ["FlightRPC"]),
         .library(name: "FlightManager", targets: ["FlightManager"]),
         .library(name: "FlightSQL", targets: ["FlightSQL"]),
@@ -22,6 +23,7 @@ let package = Package(
         .executable(name: "flight-file-server", targets: ["flight-file-server"]),
         .executable(name: "flight-sql-server", targets: ["flight-sql-server"]),
         .executable(name: "flightsql", targets: ["flightsql"]),
+        .executable(name: "parquet", targets: ["parquet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -125,6 +127,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Parquet",
+            dependencies: ["ArrowCore"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "parquet",
+            dependencies: [
+                "ArrowCore", "Parquet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "ArrowCDataBridge",
             dependencies: ["ArrowCore", "CArrowABI"],
             swiftSettings: strict
@@ -181,6 +196,11 @@ let package = Package(
         .testTarget(
             name: "ArrowCoreTests",
             dependencies: ["ArrowCore", "CArrowABI"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ParquetTests",
+            dependencies: ["ArrowCore", "Parquet"],
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import Parquet
+
+/// The `parquet` tool: what a Parquet file holds. Exit 0 on success, 2 when a file cannot be
+/// read (the message says why), 64 on a usage error.
+@main
+struct ParquetTool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parquet",
+        abstract: "Inspect Parquet files.",
+        subcommands: [SchemaCommand.self, MetaCommand.self])
+}
+
+/// Opens `path`, or exits 2 with the reason.
+func open(_ path: String) throws -> ParquetFile {
+    do {
+        return try ParquetFile(path: path)
+    } catch {
+        FileHandle.standardError.write(Data("parquet: \(path): \(error.message)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+func printJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+extension ParquetSchemaElement {
+    /// `optional int32 id (INT(32, signed))`, as the Parquet schema notation writes it.
+    var line: String {
+        var parts: [String] = []
+        if let repetition { parts.append(repetition.description.lowercased()) }
+        if let type {
+            parts.append(type == .fixedLenByteArray ? "fixed_len_byte_array(\(typeLength ?? 0))" : type.description.lowercased())
+        } else {
+            parts.append("group")
+        }
+        parts.append(name)
+        var annotation = logicalType?.description ?? convertedType?.description
+        if logicalType == nil, convertedType == .decimal, let precision, let scale { annotation = "DECIMAL(\(precision), \(scale))" }
+        if let annotation { parts.append("(\(annotation))") }
+        if let fieldID { parts.append("= \(fieldID)") }
+        return parts.joined(separator: " ")
+    }
+}
+
+struct SchemaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema", abstract: "The Parquet schema: its tree, and each leaf column with its levels.")
+
+    @Argument(help: "The Parquet file.") var file: String
+    @Flag(help: "One JSON object: the leaf columns.") var json = false
+
+    func run() throws {
+        let parquet = try open(file)
+        if json {
+            try printJSON(["columns": parquet.schema.columns.map { column -> [String: Any] in
+                [
+                    "path": column.path,
+                    "physical_type": column.physicalType.description,
+                    "type_length": column.element.typeLength.map { Int($0) } as Any? ?? NSNull(),
+                    "max_definition_level": column.maxDefinitionLevel,
+                    "max_repetition_level": column.maxRepetitionLevel,
+                    "converted_type": column.element.convertedType?.description ?? NSNull(),
+                    "logical_type": column.element.effectiveLogicalType?.kind ?? NSNull(),
+                ]
+            }])
+            return
+        }
+        func show(_ node: ParquetSchema.Node, indent: String) {
+            if node.children.isEmpty && node.columnIndex != nil {
+                print("\(indent)\(node.element.line);")
+                return
+            }
+            let header = indent.isEmpty ? "message \(node.element.name)" : node.element.line
+            print("\(indent)\(header) {")
+            for child in node.children { show(child, indent: indent + "  ") }
+            print("\(indent)}")
+        }
+        show(parquet.schema.root, indent: "")
+        print("")
+        print("columns (max definition level, max repetition level):")
+        for column in parquet.schema.columns {
+            print("  \(column.path.joined(separator: ".")): \(column.physicalType) (\(column.maxDefinitionLevel), \(column.maxRepetitionLevel))")
+        }
+    }
+}
+
+struct MetaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meta", abstract: "Row groups and column chunks: encodings, codecs, sizes, statistics.")
+
+    @Argument(help: "The Parquet file.") var file: String
+    @Flag(help: "One JSON object.") var json = false
+
+    func run() throws {
+        let parquet = try open(file)
+        let metadata = parquet.metadata
+        if json {
+            try printJSON(Self.object(metadata))
+            return
+        }
+        print("version \(metadata.version), \(metadata.numRows) rows in \(metadata.rowGroups.count) row group(s)")
+        if let createdBy = metadata.createdBy { print("created by \(createdBy)") }
+        for pair in metadata.keyValueMetadata ?? [] {
+            let value = pair.value ?? ""
+            print("metadata \(pair.key): \(value.count > 80 ? String(value.prefix(77)) + "..." : value)")
+        }
+        for (g, group) in metadata.rowGroups.enumerated() {
+            print("row group \(g): \(group.numRows) rows, \(group.totalByteSize) bytes")
+            for chunk in group.columns {
+                guard let column = chunk.metadata else {
+                    print("  (encrypted column metadata)")
+                    continue
+                }
+                var line = "  \(column.pathInSchema.joined(separator: ".")): \(column.type) \(column.codec)"
+                line += " [\(column.encodings.map(\.description).joined(separator: ","))]"
+                line += " \(column.numValues) values, \(column.totalCompressedSize) bytes (\(column.totalUncompressedSize) uncompressed)"
+                if let nulls = column.statistics?.nullCount { line += ", \(nulls) nulls" }
+                print(line)
+            }
+        }
+    }
+
+    static func object(_ metadata: ParquetFileMetadata) -> [String: Any] {
+        [
+            "version": Int(metadata.version),
+            "num_rows": metadata.numRows,
+            "created_by": metadata.createdBy ?? NSNull(),
+            "key_value_metadata": Dictionary((metadata.keyValueMetadata ?? []).map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { $1 }),
+            "row_groups": metadata.rowGroups.map { group -> [String: Any] in
+                [
+                    "num_rows": group.numRows,
+                    "total_byte_size": group.totalByteSize,
+                    "columns": group.columns.map { chunk -> [String: Any] in
+                        guard let column = chunk.metadata else { return ["encrypted": true] }
+                        let statistics = column.statistics
+                        return [
+                            "path": column.pathInSchema,
+                            "physical_type": column.type.description,
+                            "codec": column.codec.description,
+                            "encodings": column.encodings.map(\.description),
+                            "num_values": column.numValues,
+                            "total_compressed_size": column.totalCompressedSize,
+                            "total_uncompressed_size": column.totalUncompressedSize,
+                            "data_page_offset": column.dataPageOffset,
+                            "dictionary_page_offset": column.dictionaryPageOffset.map { $0 as Any } ?? NSNull(),
+                            "has_statistics": statistics != nil,
+                            "null_count": statistics?.nullCount.map { $0 as Any } ?? NSNull(),
+                            "encrypted": chunk.isEncrypted,
+                        ]
+                    },
+                ]
+            },
+        ]
+    }
+}
