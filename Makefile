@@ -77,6 +77,7 @@ bench: deps
 	$(PYTHON) bench/ipc_bench.py .build/release/arrow-bench
 	$(PYTHON) bench/flight_bench.py .build/release/flight-bench
 	$(PYTHON) bench/flightsql_bench.py .build/release/flight-sql-server
+	$(PYTHON) bench/parquet_bench.py .build/release/arrow-bench
 
 # Cluster benchmarks (root: network namespaces and tc); results in BENCHMARKS.md.
 bench-cluster: deps

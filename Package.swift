@@ -154,7 +154,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "arrow-bench",
-            dependencies: ["ArrowCore"],
+            dependencies: ["ArrowCore", "Parquet"],
             swiftSettings: strict
         ),
         .executableTarget(

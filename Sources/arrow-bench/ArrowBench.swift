@@ -1,4 +1,5 @@
 import ArrowCore
+import Parquet
 
 #if canImport(Glibc)
 import Glibc
@@ -9,6 +10,8 @@ import Glibc
 /// `MIN_SECONDS` (default 1). `bench/ipc_bench.py` runs it beside pyarrow on the same bytes.
 ///
 /// Usage: `arrow-bench ipc-stream PATH [MIN_SECONDS]`.
+/// `arrow-bench parquet-footer PATH [MIN_SECONDS]` times opening a Parquet file and decoding
+/// its footer (`ParquetFile(path:)`), as many times as fill `MIN_SECONDS`.
 @main
 struct ArrowBench {
     static func now() -> Double {
@@ -19,11 +22,15 @@ struct ArrowBench {
 
     static func main() {
         let arguments = CommandLine.arguments
-        guard arguments.count >= 3, arguments[1] == "ipc-stream" else {
-            print("usage: arrow-bench ipc-stream PATH [MIN_SECONDS]")
+        guard arguments.count >= 3, ["ipc-stream", "parquet-footer"].contains(arguments[1]) else {
+            print("usage: arrow-bench ipc-stream|parquet-footer PATH [MIN_SECONDS]")
             exit(2)
         }
         let minimum = arguments.count > 3 ? Double(arguments[3]) ?? 1 : 1
+        if arguments[1] == "parquet-footer" {
+            parquetFooter(path: arguments[2], minimum: minimum)
+            return
+        }
         do {
             // Read the file into our own memory first so that page faults are not timed.
             let mapped = try Buffer(mappingFile: arguments[2])
@@ -50,6 +57,21 @@ struct ArrowBench {
             } while now() - writeStart < minimum
             let write = (now() - writeStart) / Double(writes)
             print("{\"bytes\": \(input.count), \"rows\": \(rows), \"read_seconds\": \(read), \"write_seconds\": \(write), \"output_bytes\": \(outputBytes), \"reads\": \(reads), \"writes\": \(writes)}")
+        } catch {
+            print("arrow-bench: \(error)")
+            exit(1)
+        }
+    }
+
+    static func parquetFooter(path: String, minimum: Double) {
+        do {
+            var columns = 0, opens = 0
+            let start = now()
+            repeat {
+                columns = try ParquetFile(path: path).schema.columns.count
+                opens += 1
+            } while now() - start < minimum
+            print("{\"seconds\": \((now() - start) / Double(opens)), \"columns\": \(columns), \"opens\": \(opens)}")
         } catch {
             print("arrow-bench: \(error)")
             exit(1)

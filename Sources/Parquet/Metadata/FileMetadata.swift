@@ -155,7 +155,7 @@ extension ThriftCompactReader {
     // Each reads the field's value, or skips a field of another type and gives nil.
 
     fileprivate mutating func readBool(_ field: FieldHeader) throws(ParquetError) -> Bool? {
-        try accepts(field, .boolTrue, .boolFalse) ? field.boolValue : nil
+        try accepts(field, .boolTrue, or: .boolFalse) ? field.boolValue : nil
     }
 
     fileprivate mutating func i32(_ field: FieldHeader) throws(ParquetError) -> Int32? {
@@ -183,7 +183,7 @@ extension ThriftCompactReader {
     }
 
     fileprivate mutating func list<T>(_ field: FieldHeader, _ element: (inout ThriftCompactReader, FieldType) throws(ParquetError) -> T) throws(ParquetError) -> [T]? {
-        try accepts(field, .list, .set) ? try readList(element) : nil
+        try accepts(field, .list, or: .set) ? try readList(element) : nil
     }
 
     fileprivate mutating func structure<T>(_ field: FieldHeader, _ read: (inout ThriftCompactReader) throws(ParquetError) -> T) throws(ParquetError) -> T? {

@@ -19,8 +19,8 @@ struct ThriftCompactReader {
 
     let bytes: UnsafeRawBufferPointer
     private(set) var position: Int
-    /// The last field id of each struct being read, innermost last.
-    private var lastFieldIDs: [Int16] = []
+    /// How many structs are being read, one inside the other.
+    private var depth = 0
     static let maximumDepth = 64
 
     /// A reader of `bytes` from `position`.
@@ -35,13 +35,20 @@ struct ThriftCompactReader {
         ParquetError("malformed Thrift at byte \(position): \(what)")
     }
 
+    @inline(__always)
     mutating func readByte() throws(ParquetError) -> UInt8 {
         guard position < bytes.count else { throw error("unexpected end of data") }
         defer { position += 1 }
         return bytes[position]
     }
 
+    @inline(__always)
     mutating func readVarint() throws(ParquetError) -> UInt64 {
+        // The common case, one byte.
+        if position < bytes.count, bytes[position] < 0x80 {
+            defer { position += 1 }
+            return UInt64(bytes[position])
+        }
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -86,11 +93,14 @@ struct ThriftCompactReader {
         let length = try readVarint()
         guard length <= UInt64(remaining) else { throw error("binary of \(length) bytes with \(remaining) left") }
         defer { position += Int(length) }
-        return Array(bytes[position..<position + Int(length)])
+        return Array(UnsafeRawBufferPointer(rebasing: bytes[position..<position + Int(length)]))
     }
 
     mutating func readString() throws(ParquetError) -> String {
-        String(decoding: try readBinary(), as: UTF8.self)
+        let length = try readVarint()
+        guard length <= UInt64(remaining) else { throw error("string of \(length) bytes with \(remaining) left") }
+        defer { position += Int(length) }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<position + Int(length)]), as: UTF8.self)
     }
 
     /// A list's element type and count. The count is checked against what is left (every
@@ -108,32 +118,32 @@ struct ThriftCompactReader {
     mutating func readListBool() throws(ParquetError) -> Bool { try readByte() == 1 }
 
     /// Starts reading a struct.
-    mutating func beginStruct() throws(ParquetError) {
-        guard lastFieldIDs.count < Self.maximumDepth else { throw error("structs nested deeper than \(Self.maximumDepth)") }
-        lastFieldIDs.append(0)
+    private mutating func beginStruct() throws(ParquetError) {
+        guard depth < Self.maximumDepth else { throw error("structs nested deeper than \(Self.maximumDepth)") }
+        depth += 1
     }
 
-    /// The next field's header, or nil at the struct's end (which the call consumes).
-    mutating func nextField() throws(ParquetError) -> FieldHeader? {
+    /// The next field's header, or nil at the struct's end (which the call consumes). `last`
+    /// is the struct's previous field id, which short headers count from.
+    @inline(__always)
+    private mutating func nextField(after last: inout Int16) throws(ParquetError) -> FieldHeader? {
         let header = try readByte()
         if header == 0 {
-            lastFieldIDs.removeLast()
+            depth -= 1
             return nil
         }
         guard let type = FieldType(rawValue: header & 0x0F), type != .stop else {
             throw error("unknown field type \(header & 0x0F)")
         }
         let delta = Int16(header >> 4)
-        let id: Int16
         if delta == 0 {
-            id = try readI16()
+            last = try readI16()
         } else {
-            let (sum, overflow) = (lastFieldIDs.last ?? 0).addingReportingOverflow(delta)
+            let (sum, overflow) = last.addingReportingOverflow(delta)
             guard !overflow else { throw error("field id overflows") }
-            id = sum
+            last = sum
         }
-        lastFieldIDs[lastFieldIDs.count - 1] = id
-        return FieldHeader(id: id, type: type)
+        return FieldHeader(id: last, type: type)
     }
 
     /// Skips a value of `type` (a whole struct, list or map with what it holds).
@@ -166,7 +176,8 @@ struct ThriftCompactReader {
             }
         case .struct:
             try beginStruct()
-            while let field = try nextField() { try skip(field.type) }
+            var last: Int16 = 0
+            while let field = try nextField(after: &last) { try skip(field.type) }
         }
     }
 
@@ -177,7 +188,8 @@ struct ThriftCompactReader {
     /// Reads a struct: `body` gets each field and must read its value or skip it.
     mutating func readStruct(_ body: (inout ThriftCompactReader, FieldHeader) throws(ParquetError) -> Void) throws(ParquetError) {
         try beginStruct()
-        while let field = try nextField() { try body(&self, field) }
+        var last: Int16 = 0
+        while let field = try nextField(after: &last) { try body(&self, field) }
     }
 
     /// Reads a list whose elements `element` reads.
@@ -191,8 +203,9 @@ struct ThriftCompactReader {
 
     /// Whether a field has one of the types its id calls for; when not, the field is skipped,
     /// as Thrift readers do, and the caller treats it as absent.
-    mutating func accepts(_ field: FieldHeader, _ types: FieldType...) throws(ParquetError) -> Bool {
-        if types.contains(field.type) { return true }
+    mutating func accepts(_ field: FieldHeader, _ type: FieldType, or other: FieldType? = nil) throws(ParquetError) -> Bool {
+        // Not variadic: an array per field would be an allocation per field of the footer.
+        if field.type == type || field.type == other { return true }
         try skip(field.type)
         return false
     }
