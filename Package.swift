@@ -43,6 +43,21 @@ let package = Package(
         ),
         .target(name: "CArrowABI"),
         .systemLibrary(
+            name: "CSnappy",
+            pkgConfig: "snappy",
+            providers: [.apt(["libsnappy-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CBrotli",
+            pkgConfig: "libbrotlidec",
+            providers: [.apt(["libbrotli-dev"])]
+        ),
+        .systemLibrary(
             name: "CNGHTTP2",
             pkgConfig: "libnghttp2",
             providers: [.apt(["libnghttp2-dev"])]
@@ -128,7 +143,7 @@ let package = Package(
         ),
         .target(
             name: "Parquet",
-            dependencies: ["ArrowCore"],
+            dependencies: ["ArrowCore", "CSnappy", "CZlib", "CBrotli"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -90,3 +90,82 @@ struct FooterTests {
         }
     }
 }
+
+/// Page headers and every codec, on the real files: each page decodes to exactly the size its
+/// header claims, and the data pages hold the chunk's values.
+struct PageTests {
+    @Test func everyPageOfTheTestDataDecompresses() throws {
+        var pages = 0
+        var codecs: Set<ParquetCompression> = []
+        for path in FooterTests.files("data") {
+            let file = try ParquetFile(path: path)
+            for (g, group) in file.metadata.rowGroups.enumerated() {
+                for c in group.columns.indices {
+                    // large_string_map.brotli.parquet's chunks of a gigabyte decode right but take
+                    // minutes in a debug build: they wait for the reader's profiling.
+                    guard let meta = group.columns[c].metadata, meta.totalUncompressedSize < 64 << 20 else { continue }
+                    let codec = meta.codec
+                    do {
+                        pages += try file.pages(rowGroup: g, column: c).count
+                        codecs.insert(codec)
+                    } catch {
+                        Issue.record("\(path): row group \(g), column \(c): \(error)")
+                    }
+                }
+            }
+        }
+        #expect(pages > 1000)
+        #expect(codecs.isSuperset(of: [.uncompressed, .snappy, .gzip, .zstd, .lz4, .lz4Raw]))
+    }
+
+    @Test func mutatedPagesAreErrorsOrDecodeNeverCrashing() throws {
+        var generator = SystemRandomNumberGenerator()
+        for name in ["alltypes_plain.snappy.parquet", "concatenated_gzip_members.parquet",
+                     "lz4_raw_compressed.parquet", "hadoop_lz4_compressed.parquet", "datapage_v2.snappy.parquet"] {
+            let path = FooterTests.data.appendingPathComponent("data/" + name).path
+            let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            let footerStart = original.count - 8 - Int(UInt32(original[original.count - 8]) | UInt32(original[original.count - 7]) << 8
+                                                        | UInt32(original[original.count - 6]) << 16 | UInt32(original[original.count - 5]) << 24)
+            guard footerStart > 4 else { continue }
+            for _ in 0..<150 {
+                var bytes = original
+                for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                    bytes[Int.random(in: 4..<footerStart, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                }
+                guard let file = try? ParquetFile(bytes: Buffer(copying: bytes)) else { continue }
+                for g in file.metadata.rowGroups.indices {
+                    for c in file.schema.columns.indices { _ = try? file.pages(rowGroup: g, column: c) }
+                }
+            }
+        }
+    }
+}
+
+/// Each codec on bytes pyarrow compressed (`pa.compress` of 500 bytes of `parquet pages `
+/// repeated), and the claims a decoder must refuse.
+struct CodecTests {
+    static let plain = Array(String(repeating: "parquet pages ", count: 40).utf8.prefix(500))
+    static let compressed: [(ParquetCompression, [UInt8])] = [
+            (.brotli, [27, 243, 1, 0, 196, 99, 108, 93, 251, 26, 62, 162, 116, 97, 172, 158, 77, 179, 185, 6, 207, 130, 2]),
+            (.snappy, [244, 3, 52, 112, 97, 114, 113, 117, 101, 116, 32, 112, 97, 103, 101, 115, 32, 254, 14, 0, 254, 14, 0, 254, 14, 0, 254, 14, 0, 254, 14, 0, 254, 14, 0, 254, 14, 0, 150, 14, 0]),
+            (.gzip, [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 43, 72, 44, 42, 44, 77, 45, 81, 40, 72, 76, 79, 45, 6, 146, 163, 188, 225, 207, 3, 0, 60, 177, 28, 36, 244, 1, 0, 0]),
+            (.zstd, [40, 181, 47, 253, 96, 244, 0, 173, 0, 0, 112, 112, 97, 114, 113, 117, 101, 116, 32, 112, 97, 103, 101, 115, 32, 1, 0, 227, 161, 78, 37]),
+            (.lz4Raw, [239, 112, 97, 114, 113, 117, 101, 116, 32, 112, 97, 103, 101, 115, 32, 14, 0, 255, 207, 80, 101, 116, 32, 112, 97]),
+    ]
+
+    static func decode(_ bytes: [UInt8], _ codec: ParquetCompression, size: Int) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { try PageDecompressor.decompress($0, codec: codec, uncompressedSize: size) }
+    }
+
+    @Test func everyCodecDecodesWhatPyarrowCompressed() throws {
+        for (codec, bytes) in Self.compressed {
+            #expect(try Self.decode(bytes, codec, size: 500) == Self.plain, "\(codec)")
+            // A size other than the page's is an error, whichever way it is wrong.
+            #expect(throws: ParquetError.self, "\(codec)") { try Self.decode(bytes, codec, size: 499) }
+            #expect(throws: ParquetError.self, "\(codec)") { try Self.decode(bytes, codec, size: 501) }
+            #expect(throws: ParquetError.self, "\(codec)") { try Self.decode(Array(bytes.dropLast(3)), codec, size: 500) }
+        }
+        // Claims no codec but Brotli could reach are refused before anything is allocated.
+        #expect(throws: ParquetError.self) { try Self.decode([1, 2, 3], .snappy, size: 1 << 30) }
+    }
+}

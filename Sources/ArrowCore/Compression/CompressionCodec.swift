@@ -308,3 +308,23 @@ public enum CompressionCodec: Sendable, Hashable, CaseIterable {
         ZSTD_getErrorName(code).map { String(cString: $0) } ?? "error \(code)"
     }
 }
+
+/// LZ4's raw block format (lz4.h): blocks without a frame around them, as Parquet's LZ4_RAW
+/// codec and Hadoop's LZ4 framing store them.
+public enum LZ4Block {
+    /// Decodes the one block in `source` into `target`; returns the bytes written. Throws
+    /// when the block is corrupt, or decodes to more than `target` holds.
+    public static func decompress(_ source: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer) throws(ArrowError) -> Int {
+        guard source.count <= Int(Int32.max), target.count <= Int(Int32.max) else {
+            throw .notSupported("LZ4 blocks of 2 GiB or more")
+        }
+        guard let sourceBase = source.baseAddress, let targetBase = target.baseAddress else {
+            guard source.isEmpty || target.isEmpty else { throw .invalid("LZ4 block: nowhere to decode") }
+            return 0
+        }
+        let produced = LZ4_decompress_safe(sourceBase.assumingMemoryBound(to: CChar.self), targetBase.assumingMemoryBound(to: CChar.self),
+                                           Int32(source.count), Int32(target.count))
+        guard produced >= 0 else { throw .invalid("LZ4 block data is corrupt or longer than expected") }
+        return Int(produced)
+    }
+}

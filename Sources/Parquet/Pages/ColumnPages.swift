@@ -1,0 +1,194 @@
+/// A page's header (`PageHeader` and the header of its kind).
+public struct ParquetPageHeader: Sendable, Hashable {
+    /// What the page holds.
+    public enum Kind: Sendable, Hashable {
+        case dataPage(numValues: Int32, encoding: ParquetEncoding, definitionLevelEncoding: ParquetEncoding,
+                      repetitionLevelEncoding: ParquetEncoding, statistics: ParquetStatistics?)
+        case dictionaryPage(numValues: Int32, encoding: ParquetEncoding, isSorted: Bool?)
+        case dataPageV2(numValues: Int32, numNulls: Int32, numRows: Int32, encoding: ParquetEncoding,
+                        definitionLevelsByteLength: Int32, repetitionLevelsByteLength: Int32, isCompressed: Bool,
+                        statistics: ParquetStatistics?)
+        case indexPage
+        /// A page type this reader does not know (skipped).
+        case other(Int32)
+    }
+
+    public var kind: Kind
+    public var uncompressedPageSize: Int32
+    public var compressedPageSize: Int32
+    public var crc: Int32?
+
+    /// The number of values (nulls included) of a data page; 0 for other pages.
+    public var dataValues: Int64 {
+        switch kind {
+        case .dataPage(let n, _, _, _, _), .dataPageV2(let n, _, _, _, _, _, _, _): Int64(n)
+        default: 0
+        }
+    }
+}
+
+/// A page with its bytes decompressed. A v2 data page's levels, stored uncompressed before its
+/// values, come first, as in the file.
+public struct ParquetPage: Sendable {
+    public var header: ParquetPageHeader
+    public var bytes: [UInt8]
+}
+
+extension ParquetFile {
+    /// The pages of column `column` of row group `rowGroup`, in file order, decompressed: the
+    /// dictionary page (if any) and the data pages, until they hold the chunk's values.
+    /// Memory: one column chunk.
+    public func pages(rowGroup: Int, column: Int) throws(ParquetError) -> [ParquetPage] {
+        guard metadata.rowGroups.indices.contains(rowGroup), metadata.rowGroups[rowGroup].columns.indices.contains(column) else {
+            throw ParquetError("no column \(column) in row group \(rowGroup)")
+        }
+        let chunk = metadata.rowGroups[rowGroup].columns[column]
+        let name = schema.columns[column].path.joined(separator: ".")
+        guard let meta = chunk.metadata else { throw ParquetError("column \(name) is encrypted") }
+        guard chunk.filePath == nil else { throw ParquetError("column \(name) lives in another file (\(chunk.filePath ?? ""))") }
+        // Some writers set a dictionary page offset of 0 for none: only one before the data is one.
+        var position = Int64(meta.dataPageOffset)
+        if let dictionary = meta.dictionaryPageOffset, dictionary > 0, dictionary < meta.dataPageOffset { position = dictionary }
+        let size = Int64(bytes.count)
+        var pages: [ParquetPage] = []
+        var values: Int64 = 0, decoded: Int64 = 0
+        let data = bytes.bytes
+        while values < meta.numValues {
+            guard position >= 4, position < size - 8 else {
+                throw ParquetError("column \(name): a page at offset \(position) lies outside the file (\(values) of \(meta.numValues) values read)")
+            }
+            var reader = ThriftCompactReader(data, position: Int(position))
+            let header = try ParquetPageHeader.read(&reader)
+            let start = reader.position
+            guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0,
+                  Int(header.compressedPageSize) <= data.count - 8 - start else {
+                throw ParquetError("column \(name): the page at offset \(position) claims \(header.compressedPageSize) bytes past the file's end")
+            }
+            let body = UnsafeRawBufferPointer(rebasing: data[start..<start + Int(header.compressedPageSize)])
+            // What the chunk's pages decode to is bounded by what its metadata declares.
+            decoded += Int64(header.uncompressedPageSize)
+            guard decoded <= max(meta.totalUncompressedSize, 0) + (1 << 16) else {
+                throw ParquetError("column \(name): its pages decode to more than the \(meta.totalUncompressedSize) bytes its metadata declares")
+            }
+            pages.append(ParquetPage(header: header, bytes: try Self.decode(body, header: header, codec: meta.codec, column: name)))
+            values += header.dataValues
+            position = Int64(start) + Int64(header.compressedPageSize)
+        }
+        guard values == meta.numValues else {
+            throw ParquetError("column \(name): its pages hold \(values) values, its metadata says \(meta.numValues)")
+        }
+        return pages
+    }
+
+    private static func decode(_ body: UnsafeRawBufferPointer, header: ParquetPageHeader, codec: ParquetCompression,
+                               column: String) throws(ParquetError) -> [UInt8] {
+        do throws(ParquetError) {
+            switch header.kind {
+            case .dataPageV2(_, _, _, _, let definition, let repetition, let isCompressed, _):
+                let levels = Int(definition) + Int(repetition)
+                guard definition >= 0, repetition >= 0, levels <= body.count, levels <= Int(header.uncompressedPageSize) else {
+                    throw ParquetError("a v2 data page's levels (\(levels) bytes) exceed the page")
+                }
+                let values = UnsafeRawBufferPointer(rebasing: body[levels...])
+                let decoded = isCompressed
+                    ? try PageDecompressor.decompress(values, codec: codec, uncompressedSize: Int(header.uncompressedPageSize) - levels)
+                    : Array(values)
+                return Array(body[..<levels]) + decoded
+            case .indexPage, .other:
+                return []
+            default:
+                return try PageDecompressor.decompress(body, codec: codec, uncompressedSize: Int(header.uncompressedPageSize))
+            }
+        } catch {
+            throw ParquetError("column \(column): \(error.message)")
+        }
+    }
+}
+
+extension ParquetPageHeader {
+    static func read(_ r: inout ThriftCompactReader) throws(ParquetError) -> ParquetPageHeader {
+        var type: Int32?, uncompressed: Int32?, compressed: Int32?, crc: Int32?, kind: Kind?
+        try r.readStruct { r, f throws(ParquetError) in
+            switch (f.id, f.type) {
+            case (1, .i32): type = try r.readI32()
+            case (2, .i32): uncompressed = try r.readI32()
+            case (3, .i32): compressed = try r.readI32()
+            case (4, .i32): crc = try r.readI32()
+            case (5, .struct): kind = try Self.dataPage(&r)
+            case (7, .struct): kind = try Self.dictionaryPage(&r)
+            case (8, .struct): kind = try Self.dataPageV2(&r)
+            default: try r.skip(f.type)
+            }
+        }
+        guard let type, let uncompressed, let compressed else {
+            throw ParquetError("a page header lacks its type or sizes")
+        }
+        let resolved: Kind
+        switch type {
+        case 0, 2, 3:
+            guard let kind else { throw ParquetError("a page header of type \(type) lacks the header of its kind") }
+            resolved = kind
+        case 1: resolved = .indexPage
+        default: resolved = .other(type)
+        }
+        return ParquetPageHeader(kind: resolved, uncompressedPageSize: uncompressed, compressedPageSize: compressed, crc: crc)
+    }
+
+    private static func dataPage(_ r: inout ThriftCompactReader) throws(ParquetError) -> Kind {
+        var values: Int32?, encoding: Int32?, definition: Int32?, repetition: Int32?, statistics: ParquetStatistics?
+        try r.readStruct { r, f throws(ParquetError) in
+            switch (f.id, f.type) {
+            case (1, .i32): values = try r.readI32()
+            case (2, .i32): encoding = try r.readI32()
+            case (3, .i32): definition = try r.readI32()
+            case (4, .i32): repetition = try r.readI32()
+            case (5, .struct): statistics = try ParquetStatistics.read(&r)
+            default: try r.skip(f.type)
+            }
+        }
+        guard let values, let encoding, let definition, let repetition, values >= 0 else {
+            throw ParquetError("a data page header lacks its value count or encodings")
+        }
+        return .dataPage(numValues: values, encoding: ParquetEncoding(rawValue: encoding),
+                         definitionLevelEncoding: ParquetEncoding(rawValue: definition),
+                         repetitionLevelEncoding: ParquetEncoding(rawValue: repetition), statistics: statistics)
+    }
+
+    private static func dictionaryPage(_ r: inout ThriftCompactReader) throws(ParquetError) -> Kind {
+        var values: Int32?, encoding: Int32?, sorted: Bool?
+        try r.readStruct { r, f throws(ParquetError) in
+            switch (f.id, f.type) {
+            case (1, .i32): values = try r.readI32()
+            case (2, .i32): encoding = try r.readI32()
+            case (3, .boolTrue), (3, .boolFalse): sorted = f.boolValue
+            default: try r.skip(f.type)
+            }
+        }
+        guard let values, let encoding, values >= 0 else { throw ParquetError("a dictionary page header lacks its value count or encoding") }
+        return .dictionaryPage(numValues: values, encoding: ParquetEncoding(rawValue: encoding), isSorted: sorted)
+    }
+
+    private static func dataPageV2(_ r: inout ThriftCompactReader) throws(ParquetError) -> Kind {
+        var values: Int32?, nulls: Int32?, rows: Int32?, encoding: Int32?, definition: Int32?, repetition: Int32?
+        var compressed = true, statistics: ParquetStatistics?
+        try r.readStruct { r, f throws(ParquetError) in
+            switch (f.id, f.type) {
+            case (1, .i32): values = try r.readI32()
+            case (2, .i32): nulls = try r.readI32()
+            case (3, .i32): rows = try r.readI32()
+            case (4, .i32): encoding = try r.readI32()
+            case (5, .i32): definition = try r.readI32()
+            case (6, .i32): repetition = try r.readI32()
+            case (7, .boolTrue), (7, .boolFalse): compressed = f.boolValue
+            case (8, .struct): statistics = try ParquetStatistics.read(&r)
+            default: try r.skip(f.type)
+            }
+        }
+        guard let values, let nulls, let rows, let encoding, let definition, let repetition, values >= 0 else {
+            throw ParquetError("a v2 data page header lacks one of its required fields")
+        }
+        return .dataPageV2(numValues: values, numNulls: nulls, numRows: rows, encoding: ParquetEncoding(rawValue: encoding),
+                           definitionLevelsByteLength: definition, repetitionLevelsByteLength: repetition,
+                           isCompressed: compressed, statistics: statistics)
+    }
+}
