@@ -59,9 +59,6 @@ final class PushSlot: Sendable {
     /// The batches and rows received so far.
     var received: (batches: Int, rows: Int) { state.withLock { ($0.batches, $0.rows) } }
 
-    /// Whether the slot has finished: read to the end, or failed.
-    var isFailed: Bool { state.withLock { $0.failure != nil } }
-
     /// Claims the producer's side; a second producer is refused.
     func attachProducer() throws(FlightError) {
         try state.withLock { state throws(FlightError) in

@@ -43,9 +43,6 @@ public final class ZooKeeperFlightManager: FlightManager {
         var stale: Set<String> = []
         /// The cancellation markers already applied.
         var cancellations: Set<String> = []
-        /// Resumed at each change of the view, for ``waitForMembers(_:timeout:)``.
-        var observers: [UInt64: AsyncStream<[NodeInfo]>.Continuation] = [:]
-        var nextObserver: UInt64 = 0
     }
 
     /// The default root when the connect string names no chroot.
@@ -157,11 +154,6 @@ public final class ZooKeeperFlightManager: FlightManager {
             }
         }
         await client.close()
-        let observers = state.withLock { state in
-            defer { state.observers = [:] }
-            return Array(state.observers.values)
-        }
-        for observer in observers { observer.finish() }
     }
 
     private func memberPath(_ id: String) -> String { membersPath + "/" + id }
@@ -179,7 +171,7 @@ public final class ZooKeeperFlightManager: FlightManager {
             if path.hasPrefix(membersPath + "/") {
                 let name = String(path.dropFirst(membersPath.count + 1))
                 state.withLock { _ = $0.stale.insert(name) }
-                if kind == .deleted { removeMember(name) }
+                if kind == .deleted { state.withLock { _ = $0.members.removeValue(forKey: name) } }
             } else if path != membersPath {
                 return
             }
@@ -196,14 +188,6 @@ public final class ZooKeeperFlightManager: FlightManager {
             // The next connection event reloads.
             logger.warning("cannot read the cluster's members: \(error)")
         }
-    }
-
-    private func removeMember(_ name: String) {
-        let view = state.withLock { state -> [NodeInfo]? in
-            guard state.members.removeValue(forKey: name) != nil else { return nil }
-            return Self.sorted(state.members)
-        }
-        if let view { publish(view) }
     }
 
     /// Reads the members' names (watching them) and the data of new or changed ones.
@@ -228,40 +212,19 @@ public final class ZooKeeperFlightManager: FlightManager {
         }
         // A member that changes while it is read is marked stale again by its watch event,
         // whose reload reads it once more.
-        let (view, joinedOrLeft) = state.withLock { state -> ([NodeInfo]?, Bool) in
-            guard state.members != members else { return (nil, false) }
+        let joinedOrLeft = state.withLock { state -> Bool in
+            // Only a change of who and where is logged; loads change every few seconds.
             let changed = state.members.mapValues(\.description) != members.mapValues(\.description)
             state.members = members
-            return (Self.sorted(members), changed)
+            return changed
         }
-        if let view {
-            if joinedOrLeft { logger.info("cluster members: \(view.map(\.description).joined(separator: ", "))") }
-            publish(view)
+        if joinedOrLeft {
+            logger.info("cluster members: \(Self.sorted(members).map(\.description).joined(separator: ", "))")
         }
     }
 
     private static func sorted(_ members: [String: NodeInfo]) -> [NodeInfo] {
         members.values.sorted { $0.id < $1.id }
-    }
-
-    private func publish(_ view: [NodeInfo]) {
-        let observers = state.withLock { Array($0.observers.values) }
-        for observer in observers { observer.yield(view) }
-    }
-
-    /// The members each time the view changes, starting with the current one.
-    public func memberUpdates() -> AsyncStream<[NodeInfo]> {
-        let (stream, continuation) = AsyncStream<[NodeInfo]>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { state -> UInt64 in
-            state.nextObserver += 1
-            state.observers[state.nextObserver] = continuation
-            continuation.yield(Self.sorted(state.members))
-            return state.nextObserver
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.observers.removeValue(forKey: id) }
-        }
-        return stream
     }
 
     /// The live members as last seen, this node included once it has joined. No ZooKeeper

@@ -124,18 +124,6 @@ public struct ParquetFileMetadata: Sendable, Hashable {
         self = try Self.read(&reader)
     }
 
-    /// Decodes a footer's Thrift bytes.
-    public init(thrift bytes: [UInt8]) throws(ParquetError) {
-        let result: Result<ParquetFileMetadata, ParquetError> = bytes.withUnsafeBytes { raw in
-            do throws(ParquetError) {
-                return .success(try ParquetFileMetadata(thrift: raw))
-            } catch {
-                return .failure(error)
-            }
-        }
-        self = try result.get()
-    }
-
     init(version: Int32, schema: [ParquetSchemaElement], numRows: Int64, rowGroups: [ParquetRowGroup]) {
         self.version = version
         self.schema = schema

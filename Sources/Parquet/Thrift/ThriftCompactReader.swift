@@ -81,14 +81,6 @@ struct ThriftCompactReader {
 
     mutating func readI8() throws(ParquetError) -> Int8 { Int8(bitPattern: try readByte()) }
 
-    mutating func readDouble() throws(ParquetError) -> Double {
-        guard remaining >= 8 else { throw error("unexpected end of data in a double") }
-        var bits: UInt64 = 0
-        for i in 0..<8 { bits |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
-        position += 8
-        return Double(bitPattern: bits)
-    }
-
     mutating func readBinary() throws(ParquetError) -> [UInt8] {
         let length = try readVarint()
         guard length <= UInt64(remaining) else { throw error("binary of \(length) bytes with \(remaining) left") }
@@ -113,9 +105,6 @@ struct ThriftCompactReader {
         guard count <= UInt64(remaining) else { throw error("list of \(count) elements with \(remaining) bytes left") }
         return (type, Int(count))
     }
-
-    /// A bool as a list element: one byte, 1 for true (2, or 0 from some writers, for false).
-    mutating func readListBool() throws(ParquetError) -> Bool { try readByte() == 1 }
 
     /// Starts reading a struct.
     private mutating func beginStruct() throws(ParquetError) {
