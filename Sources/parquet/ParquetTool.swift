@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArrowCore
 import Foundation
 import Parquet
 
@@ -9,7 +10,7 @@ struct ParquetTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parquet",
         abstract: "Inspect Parquet files.",
-        subcommands: [SchemaCommand.self, MetaCommand.self])
+        subcommands: [SchemaCommand.self, MetaCommand.self, CatCommand.self, ToArrowCommand.self])
 }
 
 /// Opens `path`, or exits 2 with the reason.
@@ -20,6 +21,29 @@ func open(_ path: String) throws -> ParquetFile {
         FileHandle.standardError.write(Data("parquet: \(path): \(error.message)\n".utf8))
         throw ExitCode(2)
     }
+}
+
+/// Opens `path` for reading into Arrow, or exits 2 with the reason.
+func openReader(_ path: String) throws -> ParquetReader {
+    let file = try open(path)
+    do {
+        return try ParquetReader(file: file)
+    } catch {
+        FileHandle.standardError.write(Data("parquet: \(path): \(error.message)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// Exits 2 with `error`, about `path`.
+func fail(_ path: String, _ error: any Error) -> ExitCode {
+    let message = (error as? ParquetError)?.message ?? "\(error)"
+    FileHandle.standardError.write(Data("parquet: \(path): \(message)\n".utf8))
+    return ExitCode(2)
+}
+
+/// Comma-separated names, or nil.
+func list(_ text: String?) -> [String]? {
+    text.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 }
 
 func printJSON(_ object: Any) throws {
@@ -155,5 +179,89 @@ struct MetaCommand: ParsableCommand {
                 ]
             },
         ]
+    }
+}
+
+struct CatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cat", abstract: "The rows, as a table.")
+
+    @Argument(help: "The Parquet file.") var file: String
+    @Option(help: "Top-level columns to show, comma-separated.") var columns: String?
+    @Option(help: "Show at most this many rows.") var limit: Int?
+    @Option(name: .customLong("row-groups"), help: "Row groups to read, comma-separated.") var rowGroups: String?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+        if let groups = list(rowGroups), groups.contains(where: { Int($0) == nil }) {
+            throw ValidationError("--row-groups takes numbers, for example 0,2")
+        }
+    }
+
+    func run() throws {
+        let reader = try openReader(file)
+        let options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) },
+                                         batchSize: min(limit ?? 65_536, 65_536).clamped(1))
+        var left = limit ?? Int.max
+        do {
+            var iterator = try reader.batchIterator(options)
+            var first = true
+            while left > 0, let batch = try iterator.nextBatch() {
+                let shown = min(left, batch.length)
+                let slice = shown < batch.length ? try batch.slice(0, shown) : batch
+                // One table: the header only once.
+                var text = PrettyPrinter.render(slice)
+                if !first, let headerEnd = text.range(of: "\n")?.upperBound,
+                   let ruleEnd = text[headerEnd...].range(of: "\n")?.upperBound {
+                    text = String(text[ruleEnd...])
+                }
+                print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+                first = false
+                left -= shown
+            }
+            if first { print(PrettyPrinter.render(iterator.schema)) }
+        } catch {
+            throw fail(file, error)
+        }
+    }
+}
+
+extension Int {
+    func clamped(_ minimum: Int) -> Int { Swift.max(self, minimum) }
+}
+
+struct ToArrowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "to-arrow", abstract: "The rows as an Arrow IPC stream: to standard output, or to --out.")
+
+    @Argument(help: "The Parquet file.") var file: String
+    @Option(help: "Top-level columns to write, comma-separated.") var columns: String?
+    @Option(name: .customLong("row-groups"), help: "Row groups to read, comma-separated.") var rowGroups: String?
+    @Option(help: "The IPC stream to write (standard output without it).") var out: String?
+    @Option(name: .customLong("batch-size"), help: "Rows per record batch.") var batchSize = 65_536
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        if let groups = list(rowGroups), groups.contains(where: { Int($0) == nil }) {
+            throw ValidationError("--row-groups takes numbers, for example 0,2")
+        }
+    }
+
+    func run() throws {
+        let reader = try openReader(file)
+        let options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) }, batchSize: batchSize)
+        var descriptor: Int32 = 1
+        if let out {
+            descriptor = Foundation.open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard descriptor >= 0 else { throw fail(out, ParquetError("cannot create: \(String(cString: strerror(errno)))")) }
+        }
+        defer { if descriptor != 1 { close(descriptor) } }
+        do {
+            var iterator = try reader.batchIterator(options)
+            let writer = try IPCStreamWriter(output: IPCFileDescriptorOutput(descriptor: descriptor), schema: iterator.schema)
+            while let batch = try iterator.nextBatch() { try writer.write(batch) }
+            try writer.finish()
+        } catch {
+            throw fail(file, error)
+        }
     }
 }

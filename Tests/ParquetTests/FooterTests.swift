@@ -154,7 +154,7 @@ struct CodecTests {
     ]
 
     static func decode(_ bytes: [UInt8], _ codec: ParquetCompression, size: Int) throws -> [UInt8] {
-        try bytes.withUnsafeBytes { try PageDecompressor.decompress($0, codec: codec, uncompressedSize: size) }
+        try bytes.withUnsafeBytes { try PageDecompressor.decompress($0, codec: codec, uncompressedSize: size).array }
     }
 
     @Test func everyCodecDecodesWhatPyarrowCompressed() throws {

@@ -1,3 +1,5 @@
+import ArrowCore
+
 /// A page's header (`PageHeader` and the header of its kind).
 public struct ParquetPageHeader: Sendable, Hashable {
     /// What the page holds.
@@ -28,60 +30,80 @@ public struct ParquetPageHeader: Sendable, Hashable {
 }
 
 /// A page with its bytes decompressed. A v2 data page's levels, stored uncompressed before its
-/// values, come first, as in the file.
+/// values, come first, as in the file. An uncompressed page's bytes are the file's own.
 public struct ParquetPage: Sendable {
     public var header: ParquetPageHeader
-    public var bytes: [UInt8]
+    public var bytes: Buffer
 }
 
-extension ParquetFile {
-    /// The pages of column `column` of row group `rowGroup`, in file order, decompressed: the
-    /// dictionary page (if any) and the data pages, until they hold the chunk's values.
-    /// Memory: one column chunk.
-    public func pages(rowGroup: Int, column: Int) throws(ParquetError) -> [ParquetPage] {
+/// The pages of one column chunk, read one at a time: the dictionary page (if any), then the
+/// data pages until they hold the chunk's values. Memory: the page being read.
+public struct ColumnPageReader: Sendable {
+    let file: Buffer
+    let codec: ParquetCompression
+    let column: String
+    let declaredValues: Int64
+    let declaredBytes: Int64
+    var position: Int64
+    var values: Int64 = 0
+    var decoded: Int64 = 0
+
+    /// The values of data pages read so far.
+    public var valuesRead: Int64 { values }
+
+    init(file: ParquetFile, rowGroup: Int, column: Int) throws(ParquetError) {
+        let metadata = file.metadata
         guard metadata.rowGroups.indices.contains(rowGroup), metadata.rowGroups[rowGroup].columns.indices.contains(column) else {
             throw ParquetError("no column \(column) in row group \(rowGroup)")
         }
         let chunk = metadata.rowGroups[rowGroup].columns[column]
-        let name = schema.columns[column].path.joined(separator: ".")
+        let name = file.schema.columns[column].path.joined(separator: ".")
         guard let meta = chunk.metadata else { throw ParquetError("column \(name) is encrypted") }
         guard chunk.filePath == nil else { throw ParquetError("column \(name) lives in another file (\(chunk.filePath ?? ""))") }
+        self.file = file.bytes
+        self.codec = meta.codec
+        self.column = name
+        self.declaredValues = meta.numValues
+        self.declaredBytes = max(meta.totalUncompressedSize, 0)
         // Some writers set a dictionary page offset of 0 for none: only one before the data is one.
         var position = Int64(meta.dataPageOffset)
         if let dictionary = meta.dictionaryPageOffset, dictionary > 0, dictionary < meta.dataPageOffset { position = dictionary }
-        let size = Int64(bytes.count)
-        var pages: [ParquetPage] = []
-        var values: Int64 = 0, decoded: Int64 = 0
-        let data = bytes.bytes
-        while values < meta.numValues {
-            guard position >= 4, position < size - 8 else {
-                throw ParquetError("column \(name): a page at offset \(position) lies outside the file (\(values) of \(meta.numValues) values read)")
-            }
-            var reader = ThriftCompactReader(data, position: Int(position))
-            let header = try ParquetPageHeader.read(&reader)
-            let start = reader.position
-            guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0,
-                  Int(header.compressedPageSize) <= data.count - 8 - start else {
-                throw ParquetError("column \(name): the page at offset \(position) claims \(header.compressedPageSize) bytes past the file's end")
-            }
-            let body = UnsafeRawBufferPointer(rebasing: data[start..<start + Int(header.compressedPageSize)])
-            // What the chunk's pages decode to is bounded by what its metadata declares.
-            decoded += Int64(header.uncompressedPageSize)
-            guard decoded <= max(meta.totalUncompressedSize, 0) + (1 << 16) else {
-                throw ParquetError("column \(name): its pages decode to more than the \(meta.totalUncompressedSize) bytes its metadata declares")
-            }
-            pages.append(ParquetPage(header: header, bytes: try Self.decode(body, header: header, codec: meta.codec, column: name)))
-            values += header.dataValues
-            position = Int64(start) + Int64(header.compressedPageSize)
-        }
-        guard values == meta.numValues else {
-            throw ParquetError("column \(name): its pages hold \(values) values, its metadata says \(meta.numValues)")
-        }
-        return pages
+        self.position = position
     }
 
-    private static func decode(_ body: UnsafeRawBufferPointer, header: ParquetPageHeader, codec: ParquetCompression,
-                               column: String) throws(ParquetError) -> [UInt8] {
+    /// The next page, or nil after the page that completes the chunk's values.
+    public mutating func next() throws(ParquetError) -> ParquetPage? {
+        guard values < declaredValues else {
+            guard values == declaredValues else {
+                throw ParquetError("column \(column): its pages hold \(values) values, its metadata says \(declaredValues)")
+            }
+            return nil
+        }
+        let size = Int64(file.count)
+        guard position >= 4, position < size - 8 else {
+            throw ParquetError("column \(column): a page at offset \(position) lies outside the file (\(values) of \(declaredValues) values read)")
+        }
+        let data = file.bytes
+        var reader = ThriftCompactReader(data, position: Int(position))
+        let header = try ParquetPageHeader.read(&reader)
+        let start = reader.position
+        guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0,
+              Int(header.compressedPageSize) <= data.count - 8 - start else {
+            throw ParquetError("column \(column): the page at offset \(position) claims \(header.compressedPageSize) bytes past the file's end")
+        }
+        // What the chunk's pages decode to is bounded by what its metadata declares.
+        decoded += Int64(header.uncompressedPageSize)
+        guard decoded <= declaredBytes + (1 << 16) else {
+            throw ParquetError("column \(column): its pages decode to more than the \(declaredBytes) bytes its metadata declares")
+        }
+        let body = file.slice(offset: start, count: Int(header.compressedPageSize))
+        let page = ParquetPage(header: header, bytes: try decode(body, header: header))
+        values += header.dataValues
+        position = Int64(start) + Int64(header.compressedPageSize)
+        return page
+    }
+
+    private func decode(_ body: Buffer, header: ParquetPageHeader) throws(ParquetError) -> Buffer {
         do throws(ParquetError) {
             switch header.kind {
             case .dataPageV2(_, _, _, _, let definition, let repetition, let isCompressed, _):
@@ -89,19 +111,45 @@ extension ParquetFile {
                 guard definition >= 0, repetition >= 0, levels <= body.count, levels <= Int(header.uncompressedPageSize) else {
                     throw ParquetError("a v2 data page's levels (\(levels) bytes) exceed the page")
                 }
-                let values = UnsafeRawBufferPointer(rebasing: body[levels...])
-                let decoded = isCompressed
-                    ? try PageDecompressor.decompress(values, codec: codec, uncompressedSize: Int(header.uncompressedPageSize) - levels)
-                    : Array(values)
-                return Array(body[..<levels]) + decoded
+                if !isCompressed || codec == .uncompressed {
+                    guard body.count == Int(header.uncompressedPageSize) else {
+                        throw ParquetError("an uncompressed page of \(body.count) bytes claims \(header.uncompressedPageSize)")
+                    }
+                    return body
+                }
+                let values = UnsafeRawBufferPointer(rebasing: body.bytes[levels...])
+                return try PageDecompressor.decompress(values, codec: codec, uncompressedSize: Int(header.uncompressedPageSize) - levels,
+                                                       prefix: UnsafeRawBufferPointer(rebasing: body.bytes[..<levels]))
             case .indexPage, .other:
-                return []
+                return Buffer()
             default:
-                return try PageDecompressor.decompress(body, codec: codec, uncompressedSize: Int(header.uncompressedPageSize))
+                if codec == .uncompressed {
+                    guard body.count == Int(header.uncompressedPageSize) else {
+                        throw ParquetError("an uncompressed page of \(body.count) bytes claims \(header.uncompressedPageSize)")
+                    }
+                    return body
+                }
+                return try PageDecompressor.decompress(body.bytes, codec: codec, uncompressedSize: Int(header.uncompressedPageSize))
             }
         } catch {
             throw ParquetError("column \(column): \(error.message)")
         }
+    }
+}
+
+extension ParquetFile {
+    /// The pages of column `column` of row group `rowGroup`, read one at a time.
+    public func pageReader(rowGroup: Int, column: Int) throws(ParquetError) -> ColumnPageReader {
+        try ColumnPageReader(file: self, rowGroup: rowGroup, column: column)
+    }
+
+    /// Every page of column `column` of row group `rowGroup`, in file order, decompressed.
+    /// Memory: one column chunk.
+    public func pages(rowGroup: Int, column: Int) throws(ParquetError) -> [ParquetPage] {
+        var reader = try pageReader(rowGroup: rowGroup, column: column)
+        var pages: [ParquetPage] = []
+        while let page = try reader.next() { pages.append(page) }
+        return pages
     }
 }
 

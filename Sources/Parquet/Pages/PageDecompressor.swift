@@ -16,53 +16,59 @@ enum PageDecompressor {
     static let maximumPageSize = Int(Int32.max)
 
     /// The bytes of `input` decoded with `codec` to exactly `uncompressedSize` bytes.
-    static func decompress(_ input: UnsafeRawBufferPointer, codec: ParquetCompression, uncompressedSize: Int) throws(ParquetError) -> [UInt8] {
+    static func decompress(_ input: UnsafeRawBufferPointer, codec: ParquetCompression, uncompressedSize: Int) throws(ParquetError) -> Buffer {
+        try decompress(input, codec: codec, uncompressedSize: uncompressedSize, prefix: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    /// `prefix` followed by the bytes of `input` decoded with `codec` to exactly
+    /// `uncompressedSize` bytes, in one allocation (a v2 page's levels and its values).
+    static func decompress(_ input: UnsafeRawBufferPointer, codec: ParquetCompression, uncompressedSize: Int,
+                           prefix: UnsafeRawBufferPointer) throws(ParquetError) -> Buffer {
         guard uncompressedSize >= 0, uncompressedSize <= maximumPageSize else {
             throw ParquetError("a page claims \(uncompressedSize) uncompressed bytes (the limit is \(maximumPageSize))")
         }
-        // An empty page (a v2 data page of only nulls has no values) needs no codec.
-        if uncompressedSize == 0 && input.isEmpty { return [] }
         if codec == .uncompressed {
             guard input.count == uncompressedSize else {
                 throw ParquetError("an uncompressed page of \(input.count) bytes claims \(uncompressedSize)")
             }
-            return Array(input)
-        }
-        // No codec here but Brotli turns a byte into more than about 1,400 (Zstandard's RLE
-        // blocks reach 32,768:1, so its bound is wider): a larger claim is a lie told to make us
-        // allocate. Brotli's ratio has no useful bound (1,627 bytes of a real file hold a
-        // gigabyte); its output is written only as it decodes.
-        let ratio = codec == .zstd ? 65_536 : 2_048
-        let (scaled, overflow) = input.count.multipliedReportingOverflow(by: ratio)
-        guard codec == .brotli || overflow || uncompressedSize <= scaled + 4096 else {
-            throw ParquetError("\(input.count) \(codec) bytes cannot hold the \(uncompressedSize) bytes the page claims")
+        } else if !(uncompressedSize == 0 && input.isEmpty) {
+            // No codec here but Brotli turns a byte into more than about 1,400 (Zstandard's RLE
+            // blocks reach 32,768:1, so its bound is wider): a larger claim is a lie told to make us
+            // allocate. Brotli's ratio has no useful bound (1,627 bytes of a real file hold a
+            // gigabyte); its output is written only as it decodes.
+            let ratio = codec == .zstd ? 65_536 : 2_048
+            let (scaled, overflow) = input.count.multipliedReportingOverflow(by: ratio)
+            guard codec == .brotli || overflow || uncompressedSize <= scaled + 4096 else {
+                throw ParquetError("\(input.count) \(codec) bytes cannot hold the \(uncompressedSize) bytes the page claims")
+            }
         }
         // Uninitialised: what the decoder does not write is never touched, so a false claim
         // costs address space, not memory.
-        var failure: ParquetError?
-        let output = [UInt8](unsafeUninitializedCapacity: uncompressedSize) { buffer, count in
-            let target = UnsafeMutableRawBufferPointer(buffer)
-            do throws(ParquetError) {
-                switch codec {
-                case .snappy: count = try snappy(input, into: target)
-                case .gzip: count = try gzip(input, into: target)
-                case .brotli: count = try brotli(input, into: target)
-                case .zstd: count = try zstd(input, into: target)
-                case .lz4Raw: count = try lz4Raw(input, into: target)
-                case .lz4: count = try lz4Hadoop(input, into: target)
-                default: throw ParquetError("the \(codec) codec is not supported")
-                }
-            } catch {
-                failure = error
-                count = 0
+        let allocation = AlignedAllocation(capacity: prefix.count + uncompressedSize, zeroed: false)
+        if prefix.count > 0, let source = prefix.baseAddress { allocation.base.copyMemory(from: source, byteCount: prefix.count) }
+        let target = UnsafeMutableRawBufferPointer(start: allocation.base + prefix.count, count: uncompressedSize)
+        let produced: Int
+        if uncompressedSize == 0 && input.isEmpty {
+            // An empty page (a v2 data page of only nulls has no values) needs no codec.
+            produced = 0
+        } else {
+            switch codec {
+            case .uncompressed:
+                if let source = input.baseAddress { target.baseAddress?.copyMemory(from: source, byteCount: input.count) }
+                produced = input.count
+            case .snappy: produced = try snappy(input, into: target)
+            case .gzip: produced = try gzip(input, into: target)
+            case .brotli: produced = try brotli(input, into: target)
+            case .zstd: produced = try zstd(input, into: target)
+            case .lz4Raw: produced = try lz4Raw(input, into: target)
+            case .lz4: produced = try lz4Hadoop(input, into: target)
+            default: throw ParquetError("the \(codec) codec is not supported")
             }
         }
-        if let failure { throw failure }
-        let produced = output.count
         guard produced == uncompressedSize else {
             throw ParquetError("a \(codec) page decompressed to \(produced) bytes, not the \(uncompressedSize) it claims")
         }
-        return output
+        return Buffer(owner: allocation, baseAddress: allocation.base, count: prefix.count + uncompressedSize)
     }
 
     private static func snappy(_ input: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer) throws(ParquetError) -> Int {

@@ -1,0 +1,257 @@
+import ArrowCore
+
+/// The levels and values of one leaf column for a run of rows.
+final class LeafBatch {
+    /// Int16 definition levels, one per entry, when the column's maximum is above 0.
+    let definition = GrowableBuffer()
+    /// Int16 repetition levels, one per entry, when the column's maximum is above 0.
+    let repetition = GrowableBuffer()
+    /// The entries (level pairs) held: one per value or null, and per empty or null list.
+    var entries = 0
+    /// The non-null values.
+    let values: LeafValues
+
+    init(_ values: LeafValues) { self.values = values }
+
+    func reset() {
+        definition.removeAll()
+        repetition.removeAll()
+        entries = 0
+        values.reset()
+    }
+
+    var definitionLevels: UnsafePointer<Int16> { UnsafePointer(definition.base.assumingMemoryBound(to: Int16.self)) }
+    var repetitionLevels: UnsafePointer<Int16> { UnsafePointer(repetition.base.assumingMemoryBound(to: Int16.self)) }
+}
+
+/// Reads one column chunk a run of rows at a time: its pages are decompressed and decoded
+/// one after another, so memory holds one page and the run read.
+final class LeafColumnReader {
+    let column: ParquetSchema.Column
+    let name: String
+    let maxDefinition: Int
+    let maxRepetition: Int
+    private var pages: ColumnPageReader
+    private var dictionary: DictionaryValues?
+    private var pageDefinition: [Int16] = []
+    private var pageRepetition: [Int16] = []
+    private var pageEntries = 0
+    private var pageIndex = 0
+    private var decoder: (any ValueDecoder)?
+    private var firstEntry = true
+    let batch: LeafBatch
+
+    /// The entries a page may claim whatever its size (all nulls, say, RLE-encoded).
+    static let entriesWithoutBytes = 1 << 24
+
+    init(file: ParquetFile, rowGroup: Int, column index: Int, keepsDictionary: Bool) throws(ParquetError) {
+        column = file.schema.columns[index]
+        name = column.path.joined(separator: ".")
+        maxDefinition = column.maxDefinitionLevel
+        maxRepetition = column.maxRepetitionLevel
+        guard maxDefinition <= Int(Int16.max), maxRepetition <= Int(Int16.max) else {
+            throw ParquetError("column \(name) nests too deeply")
+        }
+        pages = try file.pageReader(rowGroup: rowGroup, column: index)
+        let values = LeafValues(physicalType: column.physicalType, typeLength: Int(column.element.typeLength ?? 0), column: name)
+        values.keepsDictionary = keepsDictionary
+        batch = LeafBatch(values)
+    }
+
+    private var convertedDictionary: ArrayData?
+
+    /// The chunk's dictionary as an Arrow array of `type`, converted once per chunk (empty
+    /// when the chunk has no dictionary page: it holds only nulls).
+    func arrowDictionary(_ type: DataType) throws(ParquetError) -> ArrayData {
+        if let convertedDictionary { return convertedDictionary }
+        let values = dictionary?.values.copy()
+            ?? LeafValues(physicalType: column.physicalType, typeLength: batch.values.width, column: name)
+        let dense = try LeafConversion.dense(values, to: type)
+        let array = try LeafConversion.array(dense, type: type, slots: Slots(count: values.count, nulls: 0, valid: nil))
+        convertedDictionary = array
+        return array
+    }
+
+    /// Reads up to `rows` more rows into `batch` (after what it holds); returns how many were
+    /// read, fewer only at the chunk's end.
+    func read(rows: Int) throws(ParquetError) -> Int {
+        var started = 0
+        do throws(ParquetError) {
+            while true {
+                if pageIndex >= pageEntries {
+                    if try !loadPage() { break }
+                    continue
+                }
+                var end = pageIndex
+                if maxRepetition > 0 {
+                    let count = pageEntries
+                    pageRepetition.withUnsafeBufferPointer { rep in
+                        while end < count {
+                            if rep[end] == 0 {
+                                if started == rows { break }
+                                started += 1
+                            }
+                            end += 1
+                        }
+                    }
+                } else {
+                    let n = Swift.min(pageEntries - pageIndex, rows - started)
+                    end = pageIndex + n
+                    started += n
+                }
+                if end > pageIndex { try consume(pageIndex, end) }
+                pageIndex = end
+                if pageIndex < pageEntries || (maxRepetition == 0 && started == rows) { break }
+            }
+        } catch {
+            throw ParquetError("column \(name): \(error.message)")
+        }
+        return started
+    }
+
+    private func consume(_ start: Int, _ end: Int) throws(ParquetError) {
+        let n = end - start
+        var present = n
+        if maxRepetition > 0 {
+            if firstEntry, pageRepetition[start] != 0 {
+                throw ParquetError("the first value has repetition level \(pageRepetition[start]); a row starts at 0")
+            }
+            pageRepetition.withUnsafeBytes { batch.repetition.append($0.baseAddress.unsafelyUnwrapped + 2 * start, count: 2 * n) }
+        }
+        firstEntry = false
+        if maxDefinition > 0 {
+            let maximum = Int16(maxDefinition)
+            present = pageDefinition.withUnsafeBufferPointer { def in
+                var count = 0
+                for i in start..<end where def[i] == maximum { count += 1 }
+                return count
+            }
+            pageDefinition.withUnsafeBytes { batch.definition.append($0.baseAddress.unsafelyUnwrapped + 2 * start, count: 2 * n) }
+        }
+        if present > 0 {
+            guard let decoder else { throw ParquetError("a page holds values it gives no encoding for") }
+            try decoder.read(present, into: batch.values)
+        }
+        batch.entries += n
+    }
+
+    private func loadPage() throws(ParquetError) -> Bool {
+        while let page = try pages.next() {
+            let bytes = page.bytes.bytes
+            let entries: Int
+            let encoding: ParquetEncoding
+            var values: UnsafeRawBufferPointer
+            switch page.header.kind {
+            case .dictionaryPage(let count, let pageEncoding, _):
+                guard dictionary == nil else { throw ParquetError("a second dictionary page") }
+                guard pageEncoding == .plain || pageEncoding == .plainDictionary else {
+                    throw ParquetError("a dictionary page encoded \(pageEncoding)")
+                }
+                let held = LeafValues(physicalType: column.physicalType, typeLength: batch.values.width, column: name)
+                let count = Int(count)
+                if held.width > 0, count > bytes.count / held.width + 8 {
+                    throw ParquetError("a dictionary page of \(bytes.count) bytes claims \(count) values")
+                }
+                try makeValueDecoder(.plain, page: page.bytes, bytes: bytes, valueCount: count, column: held, dictionary: nil)
+                    .read(count, into: held)
+                dictionary = DictionaryValues(held)
+                continue
+            case .dataPage(let count, let pageEncoding, let definitionEncoding, let repetitionEncoding, _):
+                entries = Int(count)
+                encoding = pageEncoding
+                try Self.checkEntries(entries, bytes: bytes.count)
+                var cursor = ByteCursor(bytes)
+                if maxRepetition > 0 {
+                    pageRepetition = try Self.levelsV1(&cursor, encoding: repetitionEncoding, maximum: maxRepetition, count: entries,
+                                                       what: "repetition levels")
+                }
+                if maxDefinition > 0 {
+                    pageDefinition = try Self.levelsV1(&cursor, encoding: definitionEncoding, maximum: maxDefinition, count: entries,
+                                                       what: "definition levels")
+                }
+                values = UnsafeRawBufferPointer(rebasing: bytes[cursor.position...])
+            case .dataPageV2(let count, _, _, let pageEncoding, let definitionLength, let repetitionLength, _, _):
+                entries = Int(count)
+                encoding = pageEncoding
+                try Self.checkEntries(entries, bytes: bytes.count)
+                let repetitionBytes = UnsafeRawBufferPointer(rebasing: bytes[0..<Int(repetitionLength)])
+                let definitionBytes = UnsafeRawBufferPointer(rebasing: bytes[Int(repetitionLength)..<Int(repetitionLength + definitionLength)])
+                if maxRepetition > 0 {
+                    pageRepetition = try Self.levels(repetitionBytes, maximum: maxRepetition, count: entries, what: "repetition levels")
+                }
+                if maxDefinition > 0 {
+                    pageDefinition = try Self.levels(definitionBytes, maximum: maxDefinition, count: entries, what: "definition levels")
+                }
+                values = UnsafeRawBufferPointer(rebasing: bytes[Int(repetitionLength + definitionLength)...])
+            case .indexPage, .other:
+                continue
+            }
+            var present = entries
+            if maxDefinition > 0 {
+                let maximum = Int16(maxDefinition)
+                present = pageDefinition.reduce(0) { $0 + ($1 == maximum ? 1 : 0) }
+            }
+            if values.baseAddress == nil { values = UnsafeRawBufferPointer(start: nil, count: 0) }
+            if present > 0 && encoding != .plainDictionary && encoding != .rleDictionary {
+                try batch.values.materializeIndices(dictionary)
+            }
+            decoder = present == 0 ? nil
+                : try makeValueDecoder(encoding, page: page.bytes, bytes: values, valueCount: present, column: batch.values,
+                                       dictionary: dictionary)
+            pageEntries = entries
+            pageIndex = 0
+            return true
+        }
+        return false
+    }
+
+    /// Levels are decoded a page at a time: a page may not claim more entries than its bytes
+    /// could plausibly hold, so that a few RLE bytes cannot ask for gigabytes.
+    private static func checkEntries(_ entries: Int, bytes: Int) throws(ParquetError) {
+        guard entries <= Swift.max(entriesWithoutBytes, 8 * bytes) else {
+            throw ParquetError("a data page of \(bytes) bytes claims \(entries) values")
+        }
+    }
+
+    /// A v1 page's levels: RLE with a 4-byte length, or the deprecated BIT_PACKED.
+    private static func levelsV1(_ cursor: inout ByteCursor, encoding: ParquetEncoding, maximum: Int, count: Int,
+                                 what: String) throws(ParquetError) -> [Int16] {
+        switch encoding {
+        case .rle:
+            let length = Int(try cursor.littleEndianUInt32())
+            let bytes = try cursor.take(length, what: what)
+            return try levels(bytes, maximum: maximum, count: count, what: what)
+        case .bitPacked:
+            let width = bitWidth(of: maximum)
+            let bytes = try cursor.take(LegacyBitPacked.byteCount(values: count, bitWidth: width), what: what)
+            var out = [Int16](repeating: 0, count: count)
+            try out.withUnsafeMutableBufferPointer { (buffer) throws(ParquetError) in
+                guard let base = buffer.baseAddress else { return }
+                try LegacyBitPacked.decode(bytes, bitWidth: width, count: count, into: base)
+            }
+            try check(out, maximum: maximum, what: what)
+            return out
+        default:
+            throw ParquetError("\(what) encoded \(encoding)")
+        }
+    }
+
+    /// RLE / bit-packed levels, each at most `maximum`.
+    private static func levels(_ bytes: UnsafeRawBufferPointer, maximum: Int, count: Int, what: String) throws(ParquetError) -> [Int16] {
+        var decoder = try RLEHybridDecoder(bytes, bitWidth: bitWidth(of: maximum))
+        var out = [Int16](repeating: 0, count: count)
+        try out.withUnsafeMutableBufferPointer { (buffer) throws(ParquetError) in
+            guard let base = buffer.baseAddress else { return }
+            try decoder.decodeExactly(into: base, count: count, what: what)
+        }
+        try check(out, maximum: maximum, what: what)
+        return out
+    }
+
+    private static func check(_ levels: [Int16], maximum: Int, what: String) throws(ParquetError) {
+        let limit = Int16(maximum)
+        var highest: Int16 = 0
+        for level in levels where level > highest { highest = level }
+        guard highest <= limit else { throw ParquetError("\(what) reach \(highest); the column's maximum is \(maximum)") }
+    }
+}
