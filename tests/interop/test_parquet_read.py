@@ -62,3 +62,19 @@ def test_file_reads_as_pyarrow_reads_it(parquet_bin, path, tmp_path):
         assert result.stderr.strip()
         return
     assert_same_table(read_ours(parquet_bin, path, tmp_path), theirs)
+
+
+BAD = sorted(p for p in (DATA[0].parent.parent / "bad_data").iterdir() if p.suffix == ".parquet")
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.name for p in BAD])
+def test_bad_file_is_refused_with_a_reason_or_read_as_pyarrow_reads_it(parquet_bin, path, tmp_path):
+    try:
+        theirs = pq.read_table(path)
+    except Exception:
+        result = tool(parquet_bin, "to-arrow", path, "--out", tmp_path / "out.arrows")
+        assert result.returncode == 2, result.stderr.decode()
+        assert b"parquet: " in result.stderr
+        return
+    # ARROW-GH-43605 (dictionary indices of bit width 0) is a file pyarrow reads.
+    assert_same_table(read_ours(parquet_bin, path, tmp_path), theirs)

@@ -287,7 +287,6 @@ public struct ParquetArrowSchema: Sendable {
             return .timestamp(unit == originUnit ? originUnit : unit, timeZone: originZone)
         case (.int64, .duration(let unit)): return .duration(unit)
         case (.utf8, .largeUtf8), (.binary, .largeBinary), (.utf8, .utf8View), (.binary, .binaryView): return origin
-        case (.date32, .date64): return .date64
         case (.decimal(_, let p, let s), .decimal(let bits, let originP, let originS)) where p == originP && s == originS:
             return .decimal(bitWidth: bits, precision: p, scale: s)
         case (.utf8, .dictionary(_, let value, let ordered)), (.binary, .dictionary(_, let value, let ordered)):

@@ -1,0 +1,102 @@
+import ArrowCore
+import Foundation
+import Testing
+@testable import Parquet
+
+/// The reader on untrusted files: parquet-testing's uncompressed files (so that mutations reach
+/// the encodings, not only the codecs) with random bytes of their pages changed, or cut short.
+/// Each is an error or a table; none crashes or hangs. (Values are compared with pyarrow's in
+/// tests/interop/test_parquet_read.py.)
+struct ReaderTests {
+    static let mutated = [
+        "alltypes_plain.parquet", "alltypes_dictionary.parquet", "binary.parquet",
+        "byte_array_decimal.parquet", "delta_binary_packed.parquet", "delta_byte_array.parquet",
+        "delta_encoding_optional_column.parquet", "delta_encoding_required_column.parquet", "fixed_length_decimal.parquet",
+        "int32_with_null_pages.parquet", "map_no_value.parquet", "nullable.impala.parquet", "nonnullable.impala.parquet",
+        "plain-dict-uncompressed-checksum.parquet", "repeated_primitive_no_list.parquet", "datapage_v2.snappy.parquet",
+        "rle_boolean_encoding.parquet", "nested_lists.snappy.parquet", "float16_nonzeros_and_nans.parquet",
+    ]
+
+    static func read(_ bytes: [UInt8], batchSize: Int = 1000) -> Int? {
+        guard let file = try? ParquetFile(bytes: Buffer(copying: bytes)), let reader = try? ParquetReader(file: file),
+              var batches = try? reader.batchIterator(ParquetReadOptions(batchSize: batchSize)) else { return nil }
+        var rows = 0
+        do {
+            while let batch = try batches.nextBatch() {
+                try batch.validate()
+                rows += batch.length
+            }
+        } catch {
+            return nil
+        }
+        return rows
+    }
+
+    @Test func mutatedPagesAreErrorsOrTablesNeverCrashes() throws {
+        var generator = SystemRandomNumberGenerator()
+        var tried = 0, errors = 0
+        for name in Self.mutated {
+            let path = FooterTests.data.appendingPathComponent("data/" + name).path
+            let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            let footerLength = Int(UInt32(original[original.count - 8]) | UInt32(original[original.count - 7]) << 8
+                                   | UInt32(original[original.count - 6]) << 16 | UInt32(original[original.count - 5]) << 24)
+            let footerStart = original.count - 8 - footerLength
+            guard footerStart > 4 else { continue }
+            #expect(Self.read(original) != nil, "\(name)")
+            for round in 0..<130 {
+                var bytes = original
+                let changes = round % 3 == 0 ? 1 : Int.random(in: 1...6, using: &generator)
+                for _ in 0..<changes {
+                    let at = Int.random(in: 4..<footerStart, using: &generator)
+                    // Small changes to lengths and levels as well as random bytes.
+                    bytes[at] = round % 2 == 0 ? UInt8.random(in: 0...255, using: &generator) : bytes[at] &+ UInt8.random(in: 1...3, using: &generator)
+                }
+                if Self.read(bytes, batchSize: [3, 100, 1000][round % 3]) == nil { errors += 1 }
+                tried += 1
+            }
+        }
+        #expect(tried > 2400)
+        #expect(errors > 0)
+    }
+
+    @Test func truncatedFilesAreErrors() throws {
+        for name in Self.mutated.prefix(8) {
+            let path = FooterTests.data.appendingPathComponent("data/" + name).path
+            let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            for cut in stride(from: 1, to: original.count - 1, by: max(1, original.count / 40)) {
+                #expect(Self.read(Array(original[..<cut])) == nil, "\(name) cut at \(cut)")
+            }
+        }
+    }
+
+    @Test func batchesNeverSpanRowGroupsAndHoldAtMostTheBatchSize() throws {
+        let path = FooterTests.data.appendingPathComponent("data/alltypes_tiny_pages.parquet").path
+        let reader = try ParquetReader(path: path)
+        var iterator = try reader.batchIterator(ParquetReadOptions(columns: ["id", "string_col"], batchSize: 1000))
+        var ids: [Int32] = []
+        while let batch = try iterator.nextBatch() {
+            #expect(batch.length <= 1000)
+            #expect(batch.schema.fields.map(\.name) == ["id", "string_col"])
+            for i in 0..<batch.length { ids.append(batch.columns[0].value(i, as: Int32.self)) }
+        }
+        // The file holds the ids 0..<7300 (in another order).
+        #expect(ids.sorted() == (0..<7300).map { Int32($0) })
+        #expect(Int64(ids.count) == reader.file.metadata.numRows)
+    }
+
+    @Test func unknownColumnsAndRowGroupsAreNamed() throws {
+        let path = FooterTests.data.appendingPathComponent("data/alltypes_plain.parquet").path
+        let reader = try ParquetReader(path: path)
+        #expect(throws: ParquetError.self) { try reader.readTable(ParquetReadOptions(columns: ["nope"])) }
+        #expect(throws: ParquetError.self) { try reader.readTable(ParquetReadOptions(rowGroups: [5])) }
+        #expect(throws: ParquetError.self) { try reader.readTable(ParquetReadOptions(batchSize: 0)) }
+    }
+
+    @Test func batchesAreAnAsyncSequence() async throws {
+        let path = FooterTests.data.appendingPathComponent("data/alltypes_tiny_pages_plain.parquet").path
+        let reader = try ParquetReader(path: path)
+        var rows = 0
+        for try await batch in reader.batches(ParquetReadOptions(batchSize: 4096)) { rows += batch.length }
+        #expect(rows == 7300)
+    }
+}
