@@ -74,10 +74,12 @@ bench: deps
 	swift build -c release --product arrow-bench
 	swift build -c release --product flight-bench
 	swift build -c release --product flight-sql-server
+	swift build -c release --product parquet
 	$(PYTHON) bench/ipc_bench.py .build/release/arrow-bench
 	$(PYTHON) bench/flight_bench.py .build/release/flight-bench
 	$(PYTHON) bench/flightsql_bench.py .build/release/flight-sql-server
 	$(PYTHON) bench/parquet_bench.py .build/release/arrow-bench
+	$(PYTHON) bench/parquet_read_bench.py .build/release/arrow-bench .build/release/parquet
 
 # Cluster benchmarks (root: network namespaces and tc); results in BENCHMARKS.md.
 bench-cluster: deps

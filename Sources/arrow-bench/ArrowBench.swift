@@ -22,13 +22,19 @@ struct ArrowBench {
 
     static func main() {
         let arguments = CommandLine.arguments
-        guard arguments.count >= 3, ["ipc-stream", "parquet-footer"].contains(arguments[1]) else {
-            print("usage: arrow-bench ipc-stream|parquet-footer PATH [MIN_SECONDS]")
+        guard arguments.count >= 3, ["ipc-stream", "parquet-footer", "parquet-read"].contains(arguments[1]) else {
+            print("usage: arrow-bench ipc-stream|parquet-footer|parquet-read PATH [MIN_SECONDS] [COLUMNS] [THREADS]")
             exit(2)
         }
         let minimum = arguments.count > 3 ? Double(arguments[3]) ?? 1 : 1
         if arguments[1] == "parquet-footer" {
             parquetFooter(path: arguments[2], minimum: minimum)
+            return
+        }
+        if arguments[1] == "parquet-read" {
+            let columns = arguments.count > 4 && !arguments[4].isEmpty ? arguments[4].split(separator: ",").map(String.init) : nil
+            let threads = arguments.count > 5 ? Int(arguments[5]) ?? 1 : 1
+            parquetRead(path: arguments[2], minimum: minimum, columns: columns, threads: threads)
             return
         }
         do {
@@ -57,6 +63,24 @@ struct ArrowBench {
             } while now() - writeStart < minimum
             let write = (now() - writeStart) / Double(writes)
             print("{\"bytes\": \(input.count), \"rows\": \(rows), \"read_seconds\": \(read), \"write_seconds\": \(write), \"output_bytes\": \(outputBytes), \"reads\": \(reads), \"writes\": \(writes)}")
+        } catch {
+            print("arrow-bench: \(error)")
+            exit(1)
+        }
+    }
+
+    /// Reads the whole file (or `columns`) into Arrow memory, as many times as fill `minimum`.
+    static func parquetRead(path: String, minimum: Double, columns: [String]?, threads: Int) {
+        do {
+            let reader = try ParquetReader(path: path)
+            var reads = 0, rows = 0
+            let start = now()
+            repeat {
+                let table = try reader.readTable(ParquetReadOptions(columns: columns, threads: threads))
+                rows = table.rowCount
+                reads += 1
+            } while now() - start < minimum
+            print("{\"seconds\": \((now() - start) / Double(reads)), \"rows\": \(rows), \"reads\": \(reads)}")
         } catch {
             print("arrow-bench: \(error)")
             exit(1)

@@ -10,7 +10,7 @@ struct ParquetTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parquet",
         abstract: "Inspect Parquet files.",
-        subcommands: [SchemaCommand.self, MetaCommand.self, CatCommand.self, ToArrowCommand.self])
+        subcommands: [SchemaCommand.self, MetaCommand.self, CatCommand.self, ToArrowCommand.self, FromArrowCommand.self])
 }
 
 /// Opens `path`, or exits 2 with the reason.
@@ -262,6 +262,62 @@ struct ToArrowCommand: ParsableCommand {
             try writer.finish()
         } catch {
             throw fail(file, error)
+        }
+    }
+}
+
+struct FromArrowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "from-arrow", abstract: "Writes an Arrow IPC file or stream as Parquet.")
+
+    @Argument(help: "The Arrow IPC file or stream.") var input: String
+    @Argument(help: "The Parquet file to write.") var output: String
+    @Option(help: "none, snappy, gzip, zstd, lz4_raw or brotli.") var compression = "snappy"
+    @Option(name: .customLong("compression-level"), help: "The codec's level.") var compressionLevel: Int?
+    @Option(name: .customLong("row-group-rows"), help: "The most rows in a row group.") var rowGroupRows = 1 << 20
+    @Option(name: .customLong("data-page-version"), help: "1 or 2.") var dataPageVersion = 1
+    @Option(name: .customLong("data-page-size"), help: "The encoded size a data page is cut at, in bytes.") var dataPageSize = 1 << 20
+    @Option(help: "on or off: dictionary-encode columns.") var dictionary = "on"
+    @Option(help: "on or off: min, max and null count per column chunk.") var statistics = "on"
+
+    static let codecs: [String: ParquetCompression] = [
+        "none": .uncompressed, "uncompressed": .uncompressed, "snappy": .snappy, "gzip": .gzip, "zstd": .zstd,
+        "lz4_raw": .lz4Raw, "lz4": .lz4Raw, "brotli": .brotli,
+    ]
+
+    func validate() throws {
+        guard Self.codecs[compression.lowercased()] != nil else { throw ValidationError("--compression: one of none, snappy, gzip, zstd, lz4_raw, brotli") }
+        guard [1, 2].contains(dataPageVersion) else { throw ValidationError("--data-page-version: 1 or 2") }
+        guard ["on", "off"].contains(dictionary), ["on", "off"].contains(statistics) else {
+            throw ValidationError("--dictionary and --statistics take on or off")
+        }
+        guard rowGroupRows > 0, dataPageSize > 0 else { throw ValidationError("--row-group-rows and --data-page-size must be positive") }
+    }
+
+    func run() throws {
+        let options = ParquetWriteOptions(compression: Self.codecs[compression.lowercased()] ?? .snappy, compressionLevel: compressionLevel,
+                                          dataPageVersion: dataPageVersion, dictionary: dictionary == "on", dataPageSize: dataPageSize,
+                                          rowGroupRows: rowGroupRows, statistics: statistics == "on")
+        let bytes: Buffer
+        do {
+            bytes = try Buffer(mappingFile: input)
+        } catch {
+            throw fail(input, error)
+        }
+        do {
+            if isArrowFile(bytes.bytes) {
+                let reader = try IPCFileReader(bytes)
+                let writer = try ParquetWriter(path: output, schema: reader.schema, options: options)
+                for i in 0..<reader.batchCount { try writer.write(try reader.batch(i)) }
+                try writer.finish()
+            } else {
+                var reader = try IPCStreamReader(bytes)
+                let writer = try ParquetWriter(path: output, schema: reader.schema, options: options)
+                while let batch = try reader.nextBatch() { try writer.write(batch) }
+                try writer.finish()
+            }
+        } catch {
+            throw fail(input, error)
         }
     }
 }

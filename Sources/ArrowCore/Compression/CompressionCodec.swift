@@ -309,6 +309,24 @@ public enum CompressionCodec: Sendable, Hashable, CaseIterable {
     }
 }
 
+/// Zstandard frames decoded straight into memory the caller owns, as Parquet pages need them.
+public enum ZstdFrames {
+    /// Decodes every frame in `source` into `target`; returns the bytes written. Throws when
+    /// the data is corrupt or decodes to more than `target` holds.
+    public static func decompress(_ source: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer) throws(ArrowError) -> Int {
+        guard let sourceBase = source.baseAddress, let targetBase = target.baseAddress else {
+            guard source.isEmpty else { throw .invalid("Zstandard: nowhere to decode") }
+            return 0
+        }
+        let result = ZSTD_decompress(targetBase, target.count, sourceBase, source.count)
+        guard ZSTD_isError(result) == 0 else {
+            throw .invalid("Zstandard data is corrupt or longer than expected: "
+                + (ZSTD_getErrorName(result).map { String(cString: $0) } ?? "error \(result)"))
+        }
+        return result
+    }
+}
+
 /// LZ4's raw block format (lz4.h): blocks without a frame around them, as Parquet's LZ4_RAW
 /// codec and Hadoop's LZ4 framing store them.
 public enum LZ4Block {
@@ -326,5 +344,21 @@ public enum LZ4Block {
                                            Int32(source.count), Int32(target.count))
         guard produced >= 0 else { throw .invalid("LZ4 block data is corrupt or longer than expected") }
         return Int(produced)
+    }
+
+    /// `source` as one raw LZ4 block (the default, fast compression), in a new buffer.
+    public static func compress(_ source: UnsafeRawBufferPointer) throws(ArrowError) -> Buffer {
+        guard source.count <= Int(LZ4_MAX_INPUT_SIZE) else { throw .notSupported("LZ4 blocks of \(source.count) bytes") }
+        let bound = Int(LZ4_compressBound(Int32(source.count)))
+        let allocation = AlignedAllocation(capacity: bound, zeroed: false)
+        guard let base = source.baseAddress, source.count > 0 else {
+            // An empty block is one token byte of zero.
+            allocation.base.storeBytes(of: UInt8(0), as: UInt8.self)
+            return Buffer(owner: allocation, baseAddress: allocation.base, count: 1)
+        }
+        let written = LZ4_compress_default(base.assumingMemoryBound(to: CChar.self), allocation.base.assumingMemoryBound(to: CChar.self),
+                                           Int32(source.count), Int32(bound))
+        guard written > 0 else { throw .io("LZ4 block compression failed") }
+        return Buffer(owner: allocation, baseAddress: allocation.base, count: Int(written))
     }
 }

@@ -70,7 +70,26 @@ func unpackBits<T: FixedWidthInteger>(_ source: UnsafeRawPointer, byteCount: Int
     var bit = bitOffset
     // Eight-byte loads while eight bytes remain; the tail reads byte by byte.
     let fastEnd = byteCount - 8
-    for i in 0..<count {
+    var start = 0
+    if width <= 8 && bit & 7 == 0 {
+        // Eight values fill `width` bytes: one load for each eight.
+        let w = UInt64(width)
+        while start + 8 <= count && (bit >> 3) <= fastEnd {
+            let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
+            let target = out + start
+            target[0] = T(truncatingIfNeeded: word & mask)
+            target[1] = T(truncatingIfNeeded: (word >> w) & mask)
+            target[2] = T(truncatingIfNeeded: (word >> (2 * w)) & mask)
+            target[3] = T(truncatingIfNeeded: (word >> (3 * w)) & mask)
+            target[4] = T(truncatingIfNeeded: (word >> (4 * w)) & mask)
+            target[5] = T(truncatingIfNeeded: (word >> (5 * w)) & mask)
+            target[6] = T(truncatingIfNeeded: (word >> (6 * w)) & mask)
+            target[7] = T(truncatingIfNeeded: (word >> (7 * w)) & mask)
+            start += 8
+            bit += 8 * width
+        }
+    }
+    for i in start..<count {
         let byte = bit >> 3
         let word: UInt64
         if byte <= fastEnd {

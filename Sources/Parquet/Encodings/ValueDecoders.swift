@@ -225,15 +225,40 @@ final class PlainByteArrayDecoder: ValueDecoder {
     }
 
     func read(_ n: Int, into out: LeafValues) throws(ParquetError) {
+        // The values of the rest of the page take at most its bytes: room for them at once.
         out.offsets.reserve(4 * n)
-        for _ in 0..<n {
-            let length = Int(try cursor.littleEndianUInt32())
-            guard length <= cursor.remaining else {
-                throw ParquetError("a PLAIN byte array of \(length) bytes; the page has \(cursor.remaining) left")
+        out.values.reserve(cursor.remaining)
+        guard out.values.count + cursor.remaining <= Int(Int32.max) else {
+            // Past 2 GiB in a batch: value by value, so that the error comes where it is true.
+            for _ in 0..<n {
+                let length = Int(try cursor.littleEndianUInt32())
+                let bytes = try cursor.take(length, what: "a PLAIN byte array")
+                try out.appendByteArray(bytes.baseAddress ?? cursor.base, count: length)
             }
-            try out.appendByteArray(cursor.base + cursor.position, count: length)
-            cursor.position += length
+            return
         }
+        let data = out.values.end
+        let offsets = out.offsets.end.assumingMemoryBound(to: Int32.self)
+        var written = 0
+        let base = out.values.count
+        var position = cursor.position
+        let end = cursor.count
+        for i in 0..<n {
+            guard end - position >= 4 else { throw ParquetError("a page ends inside a 4-byte length") }
+            let length = Int(UInt32(littleEndian: cursor.base.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+            position += 4
+            guard length <= end - position else {
+                throw ParquetError("a PLAIN byte array of \(length) bytes; the page has \(end - position) left")
+            }
+            (data + written).copyMemory(from: cursor.base + position, byteCount: length)
+            position += length
+            written += length
+            offsets[i] = Int32(truncatingIfNeeded: base + written)
+        }
+        cursor.position = position
+        out.values.advance(written)
+        out.offsets.advance(4 * n)
+        out.count += n
     }
 }
 
@@ -274,10 +299,40 @@ final class DictionaryIndexDecoder: ValueDecoder {
                 throw ParquetError("dictionary index \(UInt32(bitPattern: base[i])) of a dictionary of \(size) values")
             }
             if out.isByteArray {
+                let sourceOffsets = UnsafeRawPointer(source.offsets.base).assumingMemoryBound(to: Int32.self)
+                var total = 0
                 for i in 0..<n {
-                    let value = source.byteArray(Int(base[i]))
-                    try out.appendByteArray(value.baseAddress ?? UnsafeRawPointer(source.values.base), count: value.count)
+                    let index = Int(base[i])
+                    total &+= Int(sourceOffsets[index + 1] &- sourceOffsets[index])
                 }
+                guard out.values.count + total <= Int(Int32.max) else {
+                    throw ParquetError("column \(out.column): a batch holds more than 2 GiB of values; read it in smaller batches")
+                }
+                // Slack on both sides, so that short values copy as whole words.
+                out.values.reserve(total + 32)
+                out.offsets.reserve(4 * n)
+                let data = out.values.end, from = UnsafeRawPointer(source.values.base)
+                let sourceEnd = source.values.capacity
+                let offsets = out.offsets.end.assumingMemoryBound(to: Int32.self)
+                var written = 0
+                let start = out.values.count
+                for i in 0..<n {
+                    let index = Int(base[i])
+                    let begin = Int(sourceOffsets[index]), length = Int(sourceOffsets[index + 1]) - begin
+                    if length <= 32 && begin + 32 <= sourceEnd {
+                        let target = data + written
+                        for k in stride(from: 0, to: length, by: 8) {
+                            target.storeBytes(of: from.loadUnaligned(fromByteOffset: begin + k, as: UInt64.self), toByteOffset: k, as: UInt64.self)
+                        }
+                    } else {
+                        (data + written).copyMemory(from: from + begin, byteCount: length)
+                    }
+                    written += length
+                    offsets[i] = Int32(truncatingIfNeeded: start + written)
+                }
+                out.values.advance(written)
+                out.offsets.advance(4 * n)
+                out.count += n
             } else {
                 let width = out.width
                 out.values.reserve(n * width)

@@ -152,9 +152,7 @@ enum PageDecompressor {
 
     private static func zstd(_ input: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer) throws(ParquetError) -> Int {
         do {
-            let decoded = try CompressionCodec.zstd.decompress(Buffer(copying: input), uncompressedLength: target.count)
-            decoded.withUnsafeBytes { target.copyMemory(from: $0) }
-            return decoded.count
+            return try ZstdFrames.decompress(input, into: target)
         } catch {
             throw ParquetError("ZSTD page data is corrupt: \(error)")
         }

@@ -62,39 +62,53 @@ struct BatchAssembler {
         case .list(let field, let element, let levels, let elementDefinition, let elementRepetition):
             guard let column = node.columns.first, let reader = leaves[column] else { throw ParquetError("a list without columns") }
             let batch = reader.batch
-            var slots = Slots()
-            var valid: [UInt8] = []
-            var offsets: [Int64] = []
             let n = batch.entries
-            let def = reader.maxDefinition > 0 ? batch.definitionLevels : nil
-            let rep = reader.maxRepetition > 0 ? batch.repetitionLevels : nil
-            var elements: Int64 = 0
-            offsets.reserveCapacity(n + 1)
-            valid.reserveCapacity(n)
-            for i in 0..<n {
-                let d = Int(def?[i] ?? 0), r = Int(rep?[i] ?? 0)
-                if d >= levels.ancestorDefinition && r <= levels.repetition {
-                    offsets.append(elements)
-                    let ok: UInt8 = d >= levels.definition ? 1 : 0
-                    valid.append(ok)
-                    if ok == 0 { slots.nulls += 1 }
+            let hasDefinition = batch.definition.count > 0, hasRepetition = reader.maxRepetition > 0
+            let def = batch.definitionLevels, rep = batch.repetitionLevels
+            let ancestor = Int16(levels.ancestorDefinition), slotRepetition = Int16(levels.repetition)
+            let threshold = Int16(levels.definition)
+            let elementLevel = Int16(elementDefinition), elementRepeat = Int16(elementRepetition)
+            let large: Bool
+            if case .largeList = field.type { large = true } else { large = false }
+            let width = large ? 8 : 4
+            let offsetAllocation = AlignedAllocation(capacity: (n + 1) * width, zeroed: false)
+            let offsets = offsetAllocation.base
+            var elements = 0
+            var slots = Slots()
+            let valid = [UInt8](unsafeUninitializedCapacity: n) { out, written in
+                guard let out = out.baseAddress else { return }
+                // Without branches on the levels: each entry writes its slot's offset and
+                // validity where the next slot goes, and moves on only if it is a slot.
+                func scan<Offset: FixedWidthInteger>(_ target: UnsafeMutablePointer<Offset>) {
+                    var count = 0, nulls = 0, held = 0
+                    for i in 0..<n {
+                        let d = hasDefinition ? def[i] : 0, r = hasRepetition ? rep[i] : 0
+                        let isSlot = d >= ancestor && r <= slotRepetition
+                        let ok = d >= threshold
+                        target[count] = Offset(truncatingIfNeeded: held)
+                        out[count] = ok ? 1 : 0
+                        count &+= isSlot ? 1 : 0
+                        nulls &+= isSlot && !ok ? 1 : 0
+                        held &+= d >= elementLevel && r <= elementRepeat ? 1 : 0
+                    }
+                    target[count] = Offset(truncatingIfNeeded: held)
+                    written = count
+                    slots.count = count
+                    slots.nulls = nulls
+                    elements = held
                 }
-                if d >= elementDefinition && r <= elementRepetition { elements += 1 }
+                if large {
+                    scan(offsets.bindMemory(to: Int64.self, capacity: n + 1))
+                } else {
+                    scan(offsets.bindMemory(to: Int32.self, capacity: n + 1))
+                }
             }
-            offsets.append(elements)
-            slots.count = valid.count
-            slots.valid = valid
+            slots.valid = slots.nulls > 0 ? valid : nil
+            guard large || elements <= Int(Int32.max) else { throw ParquetError("field \(field.name): more than 2^31 list elements in a batch") }
+            let offsetBuffer = Buffer(owner: offsetAllocation, baseAddress: offsets, count: (slots.count + 1) * width)
             let child = try build(element)
-            guard Int64(child.length) == elements else {
+            guard child.length == elements else {
                 throw ParquetError("field \(field.name): \(child.length) elements for lists that hold \(elements)")
-            }
-            let offsetBuffer: Buffer
-            switch field.type {
-            case .largeList:
-                offsetBuffer = Buffer(values: offsets)
-            default:
-                guard elements <= Int64(Int32.max) else { throw ParquetError("field \(field.name): more than 2^31 list elements in a batch") }
-                offsetBuffer = Buffer(values: offsets.map { Int32(truncatingIfNeeded: $0) })
             }
             return ArrayData(type: field.type, length: slots.count, nullCount: slots.nulls, buffers: [slots.bitmap(), offsetBuffer],
                              children: [child])
@@ -104,37 +118,40 @@ struct BatchAssembler {
     /// The slots of a node with `levels` among the entries of `batch`.
     static func slots(_ batch: LeafBatch, _ levels: NodeLevels, maxRepetition: Int) -> Slots {
         let n = batch.entries
-        let hasDefinition = batch.definition.count > 0 || levels.definition > 0 || levels.ancestorDefinition > 0
-        if !hasDefinition && maxRepetition == 0 { return Slots(count: n, nulls: 0, valid: nil) }
+        let flat = levels.ancestorDefinition == 0 && (maxRepetition == 0 || levels.repetition >= maxRepetition)
+        // Every entry a slot, every slot full: nothing to look at.
+        if flat && (batch.entriesBelowMaximum == 0 || batch.definition.count == 0) { return Slots(count: n, nulls: 0, valid: nil) }
+        // Every entry holds a value, so every entry below this node is a slot and a full one.
+        if batch.entriesBelowMaximum == 0 && levels.repetition >= maxRepetition { return Slots(count: n, nulls: 0, valid: nil) }
+        let hasDefinition = batch.definition.count > 0
         let def = batch.definitionLevels
-        let rep = maxRepetition > 0 ? batch.repetitionLevels : nil
-        var valid = [UInt8]()
-        valid.reserveCapacity(n)
+        let rep = batch.repetitionLevels
+        let threshold = Int16(levels.definition), ancestor = Int16(levels.ancestorDefinition), repetition = Int16(levels.repetition)
         var nulls = 0
-        if levels.ancestorDefinition == 0 && (rep == nil || levels.repetition >= maxRepetition) {
-            // Every entry is a slot.
-            let threshold = Int16(levels.definition)
-            if batch.definition.count == 0 { return Slots(count: n, nulls: 0, valid: nil) }
-            valid = [UInt8](unsafeUninitializedCapacity: n) { out, count in
+        var count = 0
+        let valid = [UInt8](unsafeUninitializedCapacity: n) { out, written in
+            guard let out = out.baseAddress else { return }
+            if flat {
                 for i in 0..<n {
                     let ok: UInt8 = def[i] >= threshold ? 1 : 0
                     out[i] = ok
-                    nulls += Int(1 - ok)
+                    nulls &+= Int(1 &- ok)
                 }
                 count = n
+            } else {
+                for i in 0..<n {
+                    let d = hasDefinition ? def[i] : 0, r = maxRepetition > 0 ? rep[i] : 0
+                    if d >= ancestor && r <= repetition {
+                        let ok: UInt8 = d >= threshold ? 1 : 0
+                        out[count] = ok
+                        count &+= 1
+                        nulls &+= Int(1 &- ok)
+                    }
+                }
             }
-            return Slots(count: n, nulls: nulls, valid: nulls > 0 ? valid : nil)
+            written = count
         }
-        let hasDef = batch.definition.count > 0
-        for i in 0..<n {
-            let d = hasDef ? Int(def[i]) : 0, r = Int(rep?[i] ?? 0)
-            if d >= levels.ancestorDefinition && r <= levels.repetition {
-                let ok: UInt8 = d >= levels.definition ? 1 : 0
-                valid.append(ok)
-                nulls += Int(1 - ok)
-            }
-        }
-        return Slots(count: valid.count, nulls: nulls, valid: nulls > 0 ? valid : nil)
+        return Slots(count: count, nulls: nulls, valid: nulls > 0 ? valid : nil)
     }
 
     // MARK: Leaves

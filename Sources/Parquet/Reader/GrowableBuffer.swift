@@ -62,10 +62,11 @@ final class GrowableBuffer {
         allocation.base.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.stride, as: T.self)
     }
 
-    /// The bytes written, as an immutable buffer; the growable buffer starts again empty.
+    /// The bytes written, as an immutable buffer; the growable buffer starts again empty, with
+    /// room for as many bytes (the next batch is likely the size of this one).
     func finish() -> Buffer {
         let frozen = Buffer(owner: allocation, baseAddress: allocation.base, count: count)
-        allocation = AlignedAllocation(capacity: 64, zeroed: false)
+        allocation = AlignedAllocation(capacity: Swift.max(64, count + count / 8 + 64), zeroed: false)
         count = 0
         return frozen
     }

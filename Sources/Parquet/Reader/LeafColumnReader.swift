@@ -8,6 +8,8 @@ final class LeafBatch {
     let repetition = GrowableBuffer()
     /// The entries (level pairs) held: one per value or null, and per empty or null list.
     var entries = 0
+    /// The entries whose definition level is below the column's maximum (nulls, or empty lists).
+    var entriesBelowMaximum = 0
     /// The non-null values.
     let values: LeafValues
 
@@ -17,6 +19,7 @@ final class LeafBatch {
         definition.removeAll()
         repetition.removeAll()
         entries = 0
+        entriesBelowMaximum = 0
         values.reset()
     }
 
@@ -36,6 +39,8 @@ final class LeafColumnReader {
     private var pageDefinition: [Int16] = []
     private var pageRepetition: [Int16] = []
     private var pageEntries = 0
+    /// Whether every entry of the page holds a value.
+    private var pageIsFull = true
     private var pageIndex = 0
     private var decoder: (any ValueDecoder)?
     private var firstEntry = true
@@ -76,6 +81,12 @@ final class LeafColumnReader {
     /// read, fewer only at the chunk's end.
     func read(rows: Int) throws(ParquetError) -> Int {
         var started = 0
+        if maxRepetition == 0 {
+            // One entry per row: room for the run at once.
+            if batch.values.width > 0 { batch.values.values.reserve(rows * batch.values.width) }
+            if batch.values.isByteArray { batch.values.offsets.reserve(4 * rows) }
+            if maxDefinition > 0 { batch.definition.reserve(2 * rows) }
+        }
         do throws(ParquetError) {
             while true {
                 if pageIndex >= pageEntries {
@@ -120,12 +131,10 @@ final class LeafColumnReader {
         }
         firstEntry = false
         if maxDefinition > 0 {
-            let maximum = Int16(maxDefinition)
-            present = pageDefinition.withUnsafeBufferPointer { def in
-                var count = 0
-                for i in start..<end where def[i] == maximum { count += 1 }
-                return count
+            if !pageIsFull {
+                present = pageDefinition.withUnsafeBufferPointer { def in Self.count(def, from: start, to: end, equalTo: Int16(maxDefinition)) }
             }
+            batch.entriesBelowMaximum += n - present
             pageDefinition.withUnsafeBytes { batch.definition.append($0.baseAddress.unsafelyUnwrapped + 2 * start, count: 2 * n) }
         }
         if present > 0 {
@@ -154,6 +163,8 @@ final class LeafColumnReader {
                 }
                 try makeValueDecoder(.plain, page: page.bytes, bytes: bytes, valueCount: count, column: held, dictionary: nil)
                     .read(count, into: held)
+                // Room past the last value: short values are copied out a word at a time.
+                held.values.reserve(32)
                 dictionary = DictionaryValues(held)
                 continue
             case .dataPage(let count, let pageEncoding, let definitionEncoding, let repetitionEncoding, _):
@@ -188,9 +199,9 @@ final class LeafColumnReader {
             }
             var present = entries
             if maxDefinition > 0 {
-                let maximum = Int16(maxDefinition)
-                present = pageDefinition.reduce(0) { $0 + ($1 == maximum ? 1 : 0) }
+                present = pageDefinition.withUnsafeBufferPointer { Self.count($0, from: 0, to: entries, equalTo: Int16(maxDefinition)) }
             }
+            pageIsFull = present == entries
             if values.baseAddress == nil { values = UnsafeRawBufferPointer(start: nil, count: 0) }
             if present > 0 && encoding != .plainDictionary && encoding != .rleDictionary {
                 try batch.values.materializeIndices(dictionary)
@@ -203,6 +214,15 @@ final class LeafColumnReader {
             return true
         }
         return false
+    }
+
+    /// The levels equal to `level` in `start..<end`.
+    @inline(__always)
+    private static func count(_ levels: UnsafeBufferPointer<Int16>, from start: Int, to end: Int, equalTo level: Int16) -> Int {
+        guard let base = levels.baseAddress else { return 0 }
+        var count = 0
+        for i in start..<end { count &+= base[i] == level ? 1 : 0 }
+        return count
     }
 
     /// Levels are decoded a page at a time: a page may not claim more entries than its bytes

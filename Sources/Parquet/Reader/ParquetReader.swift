@@ -1,4 +1,6 @@
 import ArrowCore
+import Dispatch
+import Foundation
 
 /// What to read of a Parquet file, and in what pieces.
 public struct ParquetReadOptions: Sendable, Hashable {
@@ -12,13 +14,17 @@ public struct ParquetReadOptions: Sendable, Hashable {
     /// as the dictionary, without decoding every value), besides those the stored Arrow
     /// schema says were dictionaries.
     public var dictionaryColumns: Set<String>
+    /// How many threads decode a batch's columns at once (1: the calling thread alone).
+    public var threads: Int
 
-    /// Every column and row group, in batches of up to 65,536 rows.
-    public init(columns: [String]? = nil, rowGroups: [Int]? = nil, batchSize: Int = 65_536, dictionaryColumns: Set<String> = []) {
+    /// Every column and row group, in batches of up to 65,536 rows, on the calling thread.
+    public init(columns: [String]? = nil, rowGroups: [Int]? = nil, batchSize: Int = 65_536, dictionaryColumns: Set<String> = [],
+                threads: Int = 1) {
         self.columns = columns
         self.rowGroups = rowGroups
         self.batchSize = batchSize
         self.dictionaryColumns = dictionaryColumns
+        self.threads = threads
     }
 }
 
@@ -152,6 +158,7 @@ public struct ParquetBatchIterator {
     let nodes: [ReadNode]
     let rowGroups: [Int]
     let batchSize: Int
+    let threads: Int
     /// The schema of the batches.
     public let schema: Schema
     private var groupIndex = 0
@@ -173,6 +180,7 @@ public struct ParquetBatchIterator {
         }
         guard options.batchSize > 0 else { throw ParquetError("a batch size of \(options.batchSize)") }
         batchSize = options.batchSize
+        threads = max(1, options.threads)
         schema = Schema(nodes.map(\.field), metadata: reader.schema.metadata)
         var dictionaries = Set<Int>()
         func visit(_ node: ReadNode) {
@@ -201,27 +209,86 @@ public struct ParquetBatchIterator {
             }
         }
         let rows = Int(min(Int64(batchSize), rowsLeft))
-        for column in columns.values {
+        let group = rowGroups[groupIndex - 1]
+        let expected = reader.file.metadata.rowGroups[group].numRows
+        let readers = Array(columns.values)
+        try Self.forEach(readers.count, threads: threads) { (i) throws(ParquetError) in
+            let column = readers[i]
             column.batch.reset()
             let read = try column.read(rows: rows)
             guard read == rows else {
-                throw ParquetError("column \(column.name) of row group \(rowGroups[groupIndex - 1]) holds fewer rows than the row group's \(reader.file.metadata.rowGroups[rowGroups[groupIndex - 1]].numRows)")
+                throw ParquetError("column \(column.name) of row group \(group) holds fewer rows than the row group's \(expected)")
             }
         }
         rowsLeft -= Int64(rows)
         let assembler = BatchAssembler(leaves: columns)
-        var arrays: [ArrayData] = []
-        for node in nodes {
-            let array = try assembler.build(node)
+        let built = ResultSlots<ArrayData>(count: nodes.count)
+        let nodes = self.nodes
+        try Self.forEach(nodes.count, threads: threads) { (i) throws(ParquetError) in
+            let array = try assembler.build(nodes[i])
             guard array.length == rows else {
-                throw ParquetError("field \(node.field.name) has \(array.length) values for \(rows) rows")
+                throw ParquetError("field \(nodes[i].field.name) has \(array.length) values for \(rows) rows")
             }
-            arrays.append(array)
+            built.set(i, array)
         }
+        let arrays = built.values
         do {
             return try RecordBatch(schema: schema, columns: arrays, length: rows)
         } catch {
             throw ParquetError("\(error)")
         }
+    }
+}
+
+extension ParquetBatchIterator {
+    /// Runs `body` for `0..<count`, on up to `threads` threads; the first error is thrown.
+    /// Each index touches its own column readers alone.
+    static func forEach(_ count: Int, threads: Int, _ body: (Int) throws(ParquetError) -> Void) throws(ParquetError) {
+        if threads <= 1 || count <= 1 {
+            for i in 0..<count { try body(i) }
+            return
+        }
+        let failure = ResultSlots<ParquetError>(count: 1)
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: min(count, threads)) { worker in
+                var i = worker
+                while i < count {
+                    do throws(ParquetError) {
+                        try shared.value(i)
+                    } catch {
+                        failure.set(0, error)
+                    }
+                    i += min(count, threads)
+                }
+            }
+        }
+        if let error = failure.values.first { throw error }
+    }
+}
+
+/// A value handed to worker threads that use it one index each (see ``ParquetBatchIterator/forEach(_:threads:_:)``).
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Results written by worker threads, one slot each.
+final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ value: T) {
+        lock.lock()
+        defer { lock.unlock() }
+        if slots[i] == nil { slots[i] = value }
+    }
+
+    var values: [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.compactMap { $0 }
     }
 }

@@ -1,0 +1,173 @@
+import ArrowCore
+import Foundation
+
+/// The RLE / bit-packed hybrid encoding: runs of eight or more equal values as RLE runs, the
+/// rest bit-packed in groups of eight (the last group padded with zeros).
+enum RLEHybridEncoder {
+    static func encode<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>, bitWidth: Int, into out: inout [UInt8]) {
+        let n = values.count
+        guard n > 0, let v = values.baseAddress else { return }
+        let valueBytes = (bitWidth + 7) / 8
+        var i = 0
+        func varint(_ value: Int) {
+            var x = UInt64(value)
+            while x >= 0x80 {
+                out.append(UInt8(x & 0x7F) | 0x80)
+                x >>= 7
+            }
+            out.append(UInt8(x))
+        }
+        func run(at start: Int) -> Int {
+            var end = start + 1
+            while end < n && v[end] == v[start] { end += 1 }
+            return end - start
+        }
+        while i < n {
+            let repeated = run(at: i)
+            if repeated >= 8 {
+                varint(repeated << 1)
+                let value = UInt64(truncatingIfNeeded: v[i])
+                for k in 0..<valueBytes { out.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * k))) }
+                i += repeated
+                continue
+            }
+            // Groups of eight literals until a long run starts at a group's edge.
+            let start = i
+            var groups = 0
+            repeat {
+                i += 8
+                groups += 1
+            } while i < n && groups < (1 << 20) && run(at: i) < 8
+            varint(groups << 1 | 1)
+            let count = groups * 8
+            var accumulator: UInt64 = 0, bits = 0
+            for k in 0..<count {
+                let value = start + k < n ? UInt64(truncatingIfNeeded: v[start + k]) : 0
+                accumulator |= value << UInt64(bits)
+                bits += bitWidth
+                while bits >= 8 {
+                    out.append(UInt8(truncatingIfNeeded: accumulator))
+                    accumulator >>= 8
+                    bits -= 8
+                }
+            }
+            if bits > 0 { out.append(UInt8(truncatingIfNeeded: accumulator)) }
+            i = min(i, n)
+        }
+    }
+}
+
+/// A dictionary being built for a column chunk: distinct values in first-seen order (their
+/// PLAIN bytes for the dictionary page), found again by an open-addressing hash table.
+final class DictionaryEncoder {
+    let values: LeafValues
+    private var slots: [Int32]
+    private var hashes: [UInt64]
+    private var mask: Int
+
+    init(physicalType: ParquetPhysicalType, typeLength: Int) {
+        values = LeafValues(physicalType: physicalType, typeLength: typeLength, column: "")
+        slots = [Int32](repeating: -1, count: 1024)
+        hashes = [UInt64](repeating: 0, count: 1024)
+        mask = 1023
+    }
+
+    var count: Int { values.count }
+
+    /// The bytes the dictionary page's values take.
+    var byteSize: Int { values.isByteArray ? values.values.count + 4 * values.count : values.values.count }
+
+    @inline(__always)
+    private static func hash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(n)
+        var k = 0
+        while k + 8 <= n {
+            h = (h ^ p.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0x1000_0000_01b3
+            h ^= h >> 29
+            k += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while k < n {
+            tail |= UInt64(p.load(fromByteOffset: k, as: UInt8.self)) << shift
+            shift += 8
+            k += 1
+        }
+        h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
+        return h ^ (h >> 32)
+    }
+
+    private func bytes(of index: Int) -> UnsafeRawBufferPointer {
+        if values.isByteArray { return values.byteArray(index) }
+        return UnsafeRawBufferPointer(start: values.values.base + index * values.width, count: values.width)
+    }
+
+    /// The index of the value of `n` bytes at `p`, added if new.
+    func index(_ p: UnsafeRawPointer, _ n: Int) throws(ParquetError) -> Int32 {
+        let h = Self.hash(p, n)
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let existing = slots[slot]
+            if existing < 0 { break }
+            if hashes[slot] == h {
+                let candidate = bytes(of: Int(existing))
+                if candidate.count == n && (n == 0 || memcmp(candidate.baseAddress.unsafelyUnwrapped, p, n) == 0) { return existing }
+            }
+            slot = (slot + 1) & mask
+        }
+        let index = Int32(values.count)
+        if values.isByteArray {
+            try values.appendByteArray(p, count: n)
+        } else {
+            values.values.append(p, count: n)
+            values.count += 1
+        }
+        slots[slot] = index
+        hashes[slot] = h
+        if values.count * 2 > slots.count { grow() }
+        return index
+    }
+
+    private func grow() {
+        let size = slots.count * 2
+        var newSlots = [Int32](repeating: -1, count: size), newHashes = [UInt64](repeating: 0, count: size)
+        let newMask = size - 1
+        for (slot, index) in slots.enumerated() where index >= 0 {
+            var target = Int(truncatingIfNeeded: hashes[slot]) & newMask
+            while newSlots[target] >= 0 { target = (target + 1) & newMask }
+            newSlots[target] = index
+            newHashes[target] = hashes[slot]
+        }
+        slots = newSlots
+        hashes = newHashes
+        mask = newMask
+    }
+}
+
+/// PLAIN bytes of physical values.
+enum PlainEncoder {
+    static func encode(_ values: LeafValues, from start: Int, count: Int, into out: inout [UInt8]) {
+        switch values.physicalType {
+        case .boolean:
+            var byte: UInt8 = 0
+            for k in 0..<count {
+                if values.values.load(start + k, as: UInt8.self) != 0 { byte |= 1 << UInt8(k & 7) }
+                if k & 7 == 7 {
+                    out.append(byte)
+                    byte = 0
+                }
+            }
+            if count & 7 != 0 { out.append(byte) }
+        case .byteArray:
+            for k in start..<(start + count) {
+                let bytes = values.byteArray(k)
+                let length = UInt32(bytes.count).littleEndian
+                withUnsafeBytes(of: length) { out.append(contentsOf: $0) }
+                out.append(contentsOf: bytes)
+            }
+        default:
+            let width = values.width
+            out.append(contentsOf: UnsafeRawBufferPointer(start: values.values.base + start * width, count: count * width))
+        }
+    }
+}

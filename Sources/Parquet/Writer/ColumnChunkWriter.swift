@@ -1,0 +1,256 @@
+import ArrowCore
+
+/// The options a column chunk is written with.
+struct ChunkOptions {
+    var codec: ParquetCompression
+    var compressionLevel: Int?
+    var dataPageVersion: Int
+    var dictionary: Bool
+    var dictionaryPageSizeLimit: Int
+    var dataPageSize: Int
+    var maxRowsPerPage: Int
+    var statistics: Bool
+}
+
+/// A column chunk written as its values arrive: values are cut into pages of about the page
+/// size, encoded (dictionary, falling back to PLAIN when the dictionary grows too large) and
+/// compressed; the chunk's pages wait in memory until the row group ends, since the dictionary
+/// page, written last, comes first in the file.
+final class ColumnChunkWriter {
+    let leaf: WriteLeaf
+    let options: ChunkOptions
+    private var dictionary: DictionaryEncoder?
+    /// The pending page: its levels, and its values (PLAIN) or dictionary indices.
+    private var definition: [Int16] = []
+    private var repetition: [Int16] = []
+    private var pending: LeafValues
+    private var indices: [Int32] = []
+    private var pendingRows = 0
+    private var pendingValues = 0
+    /// The chunk's pages, headers included, in order.
+    private var pages: [UInt8] = []
+    private var pageCount = 0
+    private var encodings: Set<ParquetEncoding> = []
+    private var encodingStats: [ParquetPageEncodingStats] = []
+    private(set) var entries: Int64 = 0
+    private var uncompressedBytes: Int64 = 0
+    private var statistics: StatisticsBuilder
+
+    init(leaf: WriteLeaf, options: ChunkOptions) {
+        self.leaf = leaf
+        self.options = options
+        pending = LeafValues(physicalType: leaf.physicalType, typeLength: leaf.typeLength, column: leaf.path.joined(separator: "."))
+        if options.dictionary && leaf.physicalType != .boolean {
+            dictionary = DictionaryEncoder(physicalType: leaf.physicalType, typeLength: leaf.typeLength)
+        }
+        statistics = StatisticsBuilder(leaf: leaf)
+    }
+
+    /// Adds a batch's share of the chunk.
+    func append(_ shredded: ShreddedLeaf) throws(ParquetError) {
+        let n = shredded.entries
+        let values = shredded.values
+        var e = 0, v = 0
+        let hasDefinition = leaf.maxDefinition > 0, hasRepetition = leaf.maxRepetition > 0
+        let maximum = Int16(leaf.maxDefinition)
+        while e < n {
+            // A step of entries, ended at a row's edge so that a page never splits a row.
+            var end = min(n, e + 1024, e + max(1, options.maxRowsPerPage - pendingRows))
+            if hasRepetition { while end < n && shredded.repetition[end] != 0 { end += 1 } }
+            var present = end - e
+            var rows = end - e
+            if hasDefinition {
+                present = 0
+                for k in e..<end where shredded.definition[k] == maximum { present += 1 }
+                definition.append(contentsOf: shredded.definition[e..<end])
+            }
+            if hasRepetition {
+                rows = 0
+                for k in e..<end where shredded.repetition[k] == 0 { rows += 1 }
+                repetition.append(contentsOf: shredded.repetition[e..<end])
+            }
+            pendingRows += rows
+            pendingValues += end - e
+            entries += Int64(end - e)
+            statistics.nulls += Int64(end - e - present)
+            try add(values, from: v, count: present)
+            e = end
+            v += present
+            if pendingRows >= options.maxRowsPerPage || pendingBytes >= options.dataPageSize { try flushPage() }
+        }
+    }
+
+    private var pendingBytes: Int {
+        if dictionary != nil { return indices.count * 2 }
+        return pending.isByteArray ? pending.values.count + 4 * pending.count : pending.values.count
+    }
+
+    private func add(_ values: LeafValues, from start: Int, count: Int) throws(ParquetError) {
+        guard count > 0 else { return }
+        if options.statistics { statistics.update(values, from: start, count: count) }
+        if let dictionary {
+            for k in start..<(start + count) {
+                let bytes = values.isByteArray ? values.byteArray(k)
+                    : UnsafeRawBufferPointer(start: values.values.base + k * values.width, count: values.width)
+                indices.append(try dictionary.index(bytes.baseAddress ?? UnsafeRawPointer(values.values.base), bytes.count))
+            }
+            if dictionary.byteSize > options.dictionaryPageSizeLimit {
+                // Too many distinct values: the rest of the chunk is PLAIN.
+                try flushPage()
+                self.dictionary = nil
+                dictionaryFallback = dictionary
+            }
+            return
+        }
+        if values.isByteArray {
+            for k in start..<(start + count) {
+                let bytes = values.byteArray(k)
+                try pending.appendByteArray(bytes.baseAddress ?? UnsafeRawPointer(values.values.base), count: bytes.count)
+            }
+        } else {
+            pending.values.append(values.values.base + start * values.width, count: count * values.width)
+            pending.count += count
+        }
+    }
+
+    /// The dictionary of the chunk's first pages, kept after it was given up for PLAIN.
+    private var dictionaryFallback: DictionaryEncoder?
+
+    private var usedDictionary: DictionaryEncoder? { dictionary ?? dictionaryFallback }
+
+    /// Encodes and compresses the pending page.
+    private func flushPage() throws(ParquetError) {
+        guard pendingValues > 0 else { return }
+        let entries = pendingValues
+        var values: [UInt8] = []
+        let encoding: ParquetEncoding
+        if let dictionary, dictionary.count > 0 {
+            let width = max(1, bitWidth(of: max(dictionary.count - 1, 0)))
+            values.append(UInt8(width))
+            indices.withUnsafeBufferPointer { RLEHybridEncoder.encode($0, bitWidth: width, into: &values) }
+            encoding = .rleDictionary
+        } else {
+            PlainEncoder.encode(pending, from: 0, count: pending.count, into: &values)
+            encoding = .plain
+        }
+        var repetitionBytes: [UInt8] = [], definitionBytes: [UInt8] = []
+        if leaf.maxRepetition > 0 {
+            repetition.withUnsafeBufferPointer { RLEHybridEncoder.encode($0, bitWidth: bitWidth(of: leaf.maxRepetition), into: &repetitionBytes) }
+        }
+        var nulls = 0
+        if leaf.maxDefinition > 0 {
+            definition.withUnsafeBufferPointer { RLEHybridEncoder.encode($0, bitWidth: bitWidth(of: leaf.maxDefinition), into: &definitionBytes) }
+            let maximum = Int16(leaf.maxDefinition)
+            for d in definition where d != maximum { nulls += 1 }
+        }
+        let header: ParquetPageHeader
+        let body: [UInt8]
+        if options.dataPageVersion == 2 {
+            let compressed = options.codec != .uncompressed
+            let valueBytes = compressed ? try compress(values) : values
+            body = repetitionBytes + definitionBytes + valueBytes
+            header = ParquetPageHeader(
+                kind: .dataPageV2(numValues: Int32(entries), numNulls: Int32(nulls), numRows: Int32(pendingRows), encoding: encoding,
+                                  definitionLevelsByteLength: Int32(definitionBytes.count),
+                                  repetitionLevelsByteLength: Int32(repetitionBytes.count), isCompressed: compressed, statistics: nil),
+                uncompressedPageSize: Int32(repetitionBytes.count + definitionBytes.count + values.count),
+                compressedPageSize: Int32(body.count), crc: nil)
+            encodingStats.append(ParquetPageEncodingStats(pageType: 3, encoding: encoding, count: 1))
+        } else {
+            var plain: [UInt8] = []
+            plain.reserveCapacity(values.count + repetitionBytes.count + definitionBytes.count + 8)
+            if leaf.maxRepetition > 0 {
+                withUnsafeBytes(of: UInt32(repetitionBytes.count).littleEndian) { plain.append(contentsOf: $0) }
+                plain.append(contentsOf: repetitionBytes)
+            }
+            if leaf.maxDefinition > 0 {
+                withUnsafeBytes(of: UInt32(definitionBytes.count).littleEndian) { plain.append(contentsOf: $0) }
+                plain.append(contentsOf: definitionBytes)
+            }
+            plain.append(contentsOf: values)
+            body = try compress(plain)
+            header = ParquetPageHeader(
+                kind: .dataPage(numValues: Int32(entries), encoding: encoding, definitionLevelEncoding: .rle,
+                                repetitionLevelEncoding: .rle, statistics: nil),
+                uncompressedPageSize: Int32(plain.count), compressedPageSize: Int32(body.count), crc: nil)
+            encodingStats.append(ParquetPageEncodingStats(pageType: 0, encoding: encoding, count: 1))
+        }
+        let headerBytes = header.thrift()
+        pages.append(contentsOf: headerBytes)
+        pages.append(contentsOf: body)
+        uncompressedBytes += Int64(headerBytes.count) + Int64(header.uncompressedPageSize)
+        pageCount += 1
+        encodings.insert(encoding)
+        if leaf.maxDefinition > 0 || leaf.maxRepetition > 0 { encodings.insert(.rle) }
+        definition.removeAll(keepingCapacity: true)
+        repetition.removeAll(keepingCapacity: true)
+        indices.removeAll(keepingCapacity: true)
+        pending.reset()
+        pendingRows = 0
+        pendingValues = 0
+    }
+
+    private func compress(_ bytes: [UInt8]) throws(ParquetError) -> [UInt8] {
+        if options.codec == .uncompressed { return bytes }
+        let options = options
+        return try withRawBytes(bytes) { (raw) throws(ParquetError) in
+            try PageCompressor.compress(raw, codec: options.codec, level: options.compressionLevel).array
+        }
+    }
+
+    /// Ends the chunk: its bytes (dictionary page first) and its metadata, for a chunk that
+    /// starts at `offset` in the file.
+    func finish(at offset: Int64) throws(ParquetError) -> (bytes: [UInt8], chunk: ParquetColumnChunk) {
+        try flushPage()
+        var bytes: [UInt8] = []
+        var dictionaryOffset: Int64?
+        if let dictionary = usedDictionary, dictionary.count > 0, encodings.contains(.rleDictionary) {
+            var plain: [UInt8] = []
+            PlainEncoder.encode(dictionary.values, from: 0, count: dictionary.count, into: &plain)
+            let body = try compress(plain)
+            let header = ParquetPageHeader(kind: .dictionaryPage(numValues: Int32(dictionary.count), encoding: .plain, isSorted: nil),
+                                           uncompressedPageSize: Int32(plain.count), compressedPageSize: Int32(body.count), crc: nil)
+            let headerBytes = header.thrift()
+            bytes = headerBytes + body
+            uncompressedBytes += Int64(headerBytes.count + plain.count)
+            dictionaryOffset = offset
+            encodings.insert(.plain)
+            encodingStats.insert(ParquetPageEncodingStats(pageType: 2, encoding: .plain, count: 1), at: 0)
+        }
+        let dataOffset = offset + Int64(bytes.count)
+        bytes.append(contentsOf: pages)
+        if pageCount == 0 {
+            // No values at all: one empty page keeps the chunk readable.
+            encodings.insert(.plain)
+        }
+        let order: [ParquetEncoding] = [.plain, .rle, .rleDictionary]
+        let metadata = ParquetColumnMetadata(
+            type: leaf.physicalType, encodings: order.filter { encodings.contains($0) }, pathInSchema: leaf.path,
+            codec: options.codec, numValues: entries, totalUncompressedSize: uncompressedBytes,
+            totalCompressedSize: Int64(bytes.count), keyValueMetadata: nil, dataPageOffset: dataOffset, indexPageOffset: nil,
+            dictionaryPageOffset: dictionaryOffset, statistics: options.statistics ? statistics.statistics : nil,
+            encodingStats: merged(encodingStats), bloomFilterOffset: nil, bloomFilterLength: nil)
+        let chunk = ParquetColumnChunk(filePath: nil, fileOffset: offset, metadata: metadata, offsetIndexOffset: nil,
+                                       offsetIndexLength: nil, columnIndexOffset: nil, columnIndexLength: nil,
+                                       isEncrypted: false, encryptedColumnMetadata: nil)
+        return (bytes, chunk)
+    }
+
+    private func merged(_ stats: [ParquetPageEncodingStats]) -> [ParquetPageEncodingStats] {
+        var out: [ParquetPageEncodingStats] = []
+        for s in stats {
+            if let i = out.firstIndex(where: { $0.pageType == s.pageType && $0.encoding == s.encoding }) {
+                out[i].count += s.count
+            } else {
+                out.append(s)
+            }
+        }
+        return out
+    }
+}
+
+/// `body` on the bytes of `bytes`, its typed error passed on.
+func withRawBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ParquetError) -> R) throws(ParquetError) -> R {
+    let result: Result<R, ParquetError> = bytes.withUnsafeBytes { raw in Result { () throws(ParquetError) -> R in try body(raw) } }
+    return try result.get()
+}

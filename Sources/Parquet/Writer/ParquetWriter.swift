@@ -1,0 +1,237 @@
+import ArrowCore
+import Foundation
+
+/// How a Parquet file is written.
+public struct ParquetWriteOptions: Sendable, Hashable {
+    /// The codec of every column: uncompressed, snappy, gzip, zstd, lz4Raw or brotli.
+    public var compression: ParquetCompression
+    /// The codec's level (gzip 0-9, zstd, brotli 0-11); nil for its default.
+    public var compressionLevel: Int?
+    /// Data page version 1 or 2.
+    public var dataPageVersion: Int
+    /// Whether columns are dictionary-encoded (falling back to PLAIN when the dictionary passes
+    /// `dictionaryPageSizeLimit`).
+    public var dictionary: Bool
+    public var dictionaryPageSizeLimit: Int
+    /// The encoded size a data page is cut at.
+    public var dataPageSize: Int
+    /// The most rows in a data page.
+    public var maxRowsPerPage: Int
+    /// The most rows in a row group.
+    public var rowGroupRows: Int
+    /// Whether column chunks carry min, max and null count.
+    public var statistics: Bool
+    /// Whether the Arrow schema is stored (`ARROW:schema`), so that Arrow readers get the same types back.
+    public var storeSchema: Bool
+
+    /// Snappy, data pages v1, dictionaries of up to 1 MiB, pages of 1 MiB and 20,000 rows,
+    /// row groups of 1,048,576 rows, statistics, and the stored Arrow schema: Arrow C++'s defaults.
+    public init(compression: ParquetCompression = .snappy, compressionLevel: Int? = nil, dataPageVersion: Int = 1,
+                dictionary: Bool = true, dictionaryPageSizeLimit: Int = 1 << 20, dataPageSize: Int = 1 << 20,
+                maxRowsPerPage: Int = 20_000, rowGroupRows: Int = 1 << 20, statistics: Bool = true, storeSchema: Bool = true) {
+        self.compression = compression
+        self.compressionLevel = compressionLevel
+        self.dataPageVersion = dataPageVersion
+        self.dictionary = dictionary
+        self.dictionaryPageSizeLimit = dictionaryPageSizeLimit
+        self.dataPageSize = dataPageSize
+        self.maxRowsPerPage = maxRowsPerPage
+        self.rowGroupRows = rowGroupRows
+        self.statistics = statistics
+        self.storeSchema = storeSchema
+    }
+}
+
+/// Where a writer's bytes go, in order.
+public protocol ParquetOutput: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws(ParquetError)
+}
+
+/// Bytes written to a file, which the output creates (or truncates) and closes on `close()` or deinit.
+public final class ParquetFileOutput: ParquetOutput {
+    private var descriptor: Int32
+
+    /// Creates (or truncates) the file at `path`.
+    public init(path: String) throws(ParquetError) {
+        descriptor = Foundation.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw ParquetError("cannot create \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(ParquetError) {
+        var offset = 0
+        while offset < bytes.count {
+            guard let base = bytes.baseAddress else { return }
+            let written = Foundation.write(descriptor, base + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw ParquetError("write failed: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    /// Closes the file.
+    public func close() {
+        if descriptor >= 0 { _ = Foundation.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { close() }
+}
+
+/// Bytes kept in memory.
+public final class ParquetMemoryOutput: ParquetOutput {
+    /// What was written.
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(ParquetError) { self.bytes.append(contentsOf: bytes) }
+}
+
+/// Writes Arrow record batches as a Parquet file, a row group at a time: batches are encoded
+/// into pages as they arrive, so memory holds one row group's encoded pages, not its batches.
+///
+/// ```swift
+/// let writer = try ParquetWriter(path: "out.parquet", schema: schema, options: ParquetWriteOptions(compression: .zstd))
+/// for batch in batches { try writer.write(batch) }
+/// try writer.finish()
+/// ```
+///
+/// A writer belongs to one task at a time.
+public final class ParquetWriter {
+    private let output: any ParquetOutput
+    private let schema: Schema
+    private let options: ParquetWriteOptions
+    private let layout: WriterSchema
+    private var chunks: [ColumnChunkWriter] = []
+    private var rowsInGroup = 0
+    private var position: Int64 = 0
+    private var rowGroups: [ParquetRowGroup] = []
+    private var totalRows: Int64 = 0
+    private var finished = false
+    private let fileOutput: ParquetFileOutput?
+
+    /// Writes to a new file at `path`.
+    public convenience init(path: String, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws(ParquetError) {
+        let file = try ParquetFileOutput(path: path)
+        try self.init(output: file, schema: schema, options: options, file: file)
+    }
+
+    /// Writes to `output`.
+    public convenience init(output: any ParquetOutput, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws(ParquetError) {
+        try self.init(output: output, schema: schema, options: options, file: nil)
+    }
+
+    private init(output: any ParquetOutput, schema: Schema, options: ParquetWriteOptions, file: ParquetFileOutput?) throws(ParquetError) {
+        guard [1, 2].contains(options.dataPageVersion) else { throw ParquetError("data page version \(options.dataPageVersion) (1 or 2)") }
+        guard options.rowGroupRows > 0, options.dataPageSize > 0, options.maxRowsPerPage > 0 else {
+            throw ParquetError("row group rows, page size and rows per page must be positive")
+        }
+        guard [.uncompressed, .snappy, .gzip, .zstd, .lz4Raw, .brotli].contains(options.compression) else {
+            throw ParquetError("the writer does not compress with \(options.compression)")
+        }
+        self.output = output
+        self.schema = schema
+        self.options = options
+        self.fileOutput = file
+        layout = try WriterSchema(schema)
+        try emit(ParquetFile.magic)
+        startRowGroup()
+    }
+
+    private var chunkOptions: ChunkOptions {
+        ChunkOptions(codec: options.compression, compressionLevel: options.compressionLevel, dataPageVersion: options.dataPageVersion,
+                     dictionary: options.dictionary, dictionaryPageSizeLimit: options.dictionaryPageSizeLimit,
+                     dataPageSize: options.dataPageSize, maxRowsPerPage: options.maxRowsPerPage, statistics: options.statistics)
+    }
+
+    private func startRowGroup() {
+        let chunkOptions = chunkOptions
+        chunks = layout.leaves.map { ColumnChunkWriter(leaf: $0, options: chunkOptions) }
+        rowsInGroup = 0
+    }
+
+    private func emit(_ bytes: [UInt8]) throws(ParquetError) {
+        let output = output
+        try withRawBytes(bytes) { (raw) throws(ParquetError) in try output.write(raw) }
+        position += Int64(bytes.count)
+    }
+
+    /// Adds a batch of the writer's schema.
+    public func write(_ batch: RecordBatch) throws(ParquetError) {
+        guard !finished else { throw ParquetError("the writer is finished") }
+        guard batch.schema.fields.map(\.type) == schema.fields.map(\.type) else {
+            throw ParquetError("a batch of schema \(batch.schema) for a writer of \(schema)")
+        }
+        var start = 0
+        while start < batch.length {
+            let rows = min(batch.length - start, options.rowGroupRows - rowsInGroup)
+            let piece: RecordBatch
+            do {
+                piece = start == 0 && rows == batch.length ? batch : try batch.slice(start, rows)
+            } catch {
+                throw ParquetError("\(error)")
+            }
+            try add(piece)
+            start += rows
+            if rowsInGroup >= options.rowGroupRows { try finishRowGroup() }
+        }
+    }
+
+    private func add(_ batch: RecordBatch) throws(ParquetError) {
+        let shredded = layout.leaves.map { ShreddedLeaf($0) }
+        let shredder = Shredder(leaves: shredded)
+        for (node, column) in zip(layout.nodes, batch.columns) { try shredder.shred(node, column) }
+        for (chunk, leaf) in zip(chunks, shredded) { try chunk.append(leaf) }
+        rowsInGroup += batch.length
+    }
+
+    private func finishRowGroup() throws(ParquetError) {
+        guard rowsInGroup > 0 else { return }
+        let start = position
+        var columns: [ParquetColumnChunk] = []
+        var uncompressed: Int64 = 0
+        for chunk in chunks {
+            let (bytes, column) = try chunk.finish(at: position)
+            try emit(bytes)
+            uncompressed += column.metadata?.totalUncompressedSize ?? 0
+            columns.append(column)
+        }
+        rowGroups.append(ParquetRowGroup(columns: columns, totalByteSize: uncompressed, numRows: Int64(rowsInGroup),
+                                         sortingColumns: nil, fileOffset: start, totalCompressedSize: position - start,
+                                         ordinal: Int16(truncatingIfNeeded: rowGroups.count)))
+        totalRows += Int64(rowsInGroup)
+        startRowGroup()
+    }
+
+    /// Writes the last row group and the footer; the file is complete. Returns the footer written.
+    @discardableResult
+    public func finish() throws(ParquetError) -> ParquetFileMetadata {
+        guard !finished else { throw ParquetError("the writer is finished") }
+        try finishRowGroup()
+        finished = true
+        var metadata = ParquetFileMetadata(version: 2, schema: layout.elements, numRows: totalRows, rowGroups: rowGroups)
+        var keyValue = schema.metadata.pairs.map { ParquetKeyValue(key: $0.key, value: $0.value) }
+        if options.storeSchema {
+            keyValue.removeAll { $0.key == ParquetArrowSchema.arrowSchemaKey }
+            keyValue.append(ParquetKeyValue(key: ParquetArrowSchema.arrowSchemaKey, value: Self.storedSchema(schema)))
+        }
+        metadata.keyValueMetadata = keyValue.isEmpty ? nil : keyValue
+        metadata.createdBy = "swift-arrow-flight parquet version 0.1.0"
+        metadata.columnOrders = Array(repeating: .typeDefined, count: layout.leaves.count)
+        let footer = metadata.thrift()
+        try emit(footer)
+        try emit(withUnsafeBytes(of: UInt32(footer.count).littleEndian) { Array($0) })
+        try emit(ParquetFile.magic)
+        fileOutput?.close()
+        return metadata
+    }
+
+    /// The Arrow schema as Arrow writers store it: base64 of an encapsulated IPC schema message.
+    static func storedSchema(_ schema: Schema) -> String {
+        var bytes: [UInt8] = []
+        for buffer in IPCMessageWriter.framed(IPCMessageWriter(schema: schema).schemaMessage()) { bytes.append(contentsOf: buffer.bytes) }
+        return Data(bytes).base64EncodedString()
+    }
+}

@@ -1,0 +1,125 @@
+import ArrowCore
+import Foundation
+
+/// The minimum, maximum and null count of a column chunk, in the order the column's type
+/// defines: signed or unsigned integers, floats without NaN, booleans, bytes compared unsigned.
+struct StatisticsBuilder {
+    private enum Order { case signed, unsigned, float, double, boolean, bytes, none }
+    private let order: Order
+    private let width: Int
+    var nulls: Int64 = 0
+    private var low: [UInt8]?
+    private var high: [UInt8]?
+    private var lowInt: Int64 = .max, highInt: Int64 = .min
+    private var lowUInt: UInt64 = .max, highUInt: UInt64 = 0
+    private var lowFloat: Double = .infinity, highFloat: Double = -.infinity
+    private var seen = false
+
+    init(leaf: WriteLeaf) {
+        width = leaf.physicalType == .int32 || leaf.physicalType == .float ? 4 : 8
+        var unsigned = false
+        if case .integer(_, false) = leaf.element.logicalType { unsigned = true }
+        switch leaf.physicalType {
+        case .int32, .int64: order = unsigned ? .unsigned : .signed
+        case .float: order = .float
+        case .double: order = .double
+        case .boolean: order = .boolean
+        case .byteArray:
+            if case .decimal = leaf.element.logicalType { order = .none } else { order = .bytes }
+        case .fixedLenByteArray: order = leaf.element.logicalType == nil ? .bytes : .none
+        case .int96: order = .none
+        }
+    }
+
+    mutating func update(_ values: LeafValues, from start: Int, count: Int) {
+        switch order {
+        case .none: return
+        case .signed:
+            for k in start..<(start + count) {
+                let v = width == 4 ? Int64(values.values.load(k, as: Int32.self)) : values.values.load(k, as: Int64.self)
+                lowInt = min(lowInt, v)
+                highInt = max(highInt, v)
+            }
+        case .unsigned:
+            for k in start..<(start + count) {
+                let v = width == 4 ? UInt64(values.values.load(k, as: UInt32.self)) : values.values.load(k, as: UInt64.self)
+                lowUInt = min(lowUInt, v)
+                highUInt = max(highUInt, v)
+            }
+        case .float, .double:
+            for k in start..<(start + count) {
+                let v = order == .float ? Double(values.values.load(k, as: Float.self)) : values.values.load(k, as: Double.self)
+                if v.isNaN { continue }
+                lowFloat = min(lowFloat, v)
+                highFloat = max(highFloat, v)
+            }
+        case .boolean:
+            for k in start..<(start + count) {
+                let v = Int64(values.values.load(k, as: UInt8.self))
+                lowInt = min(lowInt, v)
+                highInt = max(highInt, v)
+            }
+        case .bytes:
+            for k in start..<(start + count) {
+                let v = values.isByteArray ? values.byteArray(k)
+                    : UnsafeRawBufferPointer(start: values.values.base + k * values.width, count: values.width)
+                if low.map({ Self.less(v, $0) }) ?? true { low = Array(v) }
+                if high.map({ Self.less($0, v) }) ?? true { high = Array(v) }
+            }
+        }
+        seen = true
+    }
+
+    private static func less(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
+        b.withUnsafeBytes { b in compare(a, b) < 0 }
+    }
+
+    private static func less(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+        a.withUnsafeBytes { a in compare(a, b) < 0 }
+    }
+
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    private static func bytes<T>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+
+    /// The statistics: null count always; min and max when there were values to compare.
+    var statistics: ParquetStatistics {
+        var s = ParquetStatistics()
+        s.nullCount = nulls
+        guard seen else { return s }
+        switch order {
+        case .none: return s
+        case .signed:
+            s.minValue = width == 4 ? Self.bytes(Int32(lowInt).littleEndian) : Self.bytes(lowInt.littleEndian)
+            s.maxValue = width == 4 ? Self.bytes(Int32(highInt).littleEndian) : Self.bytes(highInt.littleEndian)
+        case .unsigned:
+            s.minValue = width == 4 ? Self.bytes(UInt32(lowUInt).littleEndian) : Self.bytes(lowUInt.littleEndian)
+            s.maxValue = width == 4 ? Self.bytes(UInt32(highUInt).littleEndian) : Self.bytes(highUInt.littleEndian)
+        case .float, .double:
+            guard lowFloat <= highFloat else { return s }
+            // Zeros: the minimum is -0.0 and the maximum +0.0, whichever the data held.
+            let low = lowFloat == 0 ? -0.0 : lowFloat, high = highFloat == 0 ? 0.0 : highFloat
+            if order == .float {
+                s.minValue = Self.bytes(Float(low).bitPattern.littleEndian)
+                s.maxValue = Self.bytes(Float(high).bitPattern.littleEndian)
+            } else {
+                s.minValue = Self.bytes(low.bitPattern.littleEndian)
+                s.maxValue = Self.bytes(high.bitPattern.littleEndian)
+            }
+        case .boolean:
+            s.minValue = [UInt8(lowInt)]
+            s.maxValue = [UInt8(highInt)]
+        case .bytes:
+            s.minValue = low
+            s.maxValue = high
+        }
+        return s
+    }
+}
