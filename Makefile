@@ -2,7 +2,7 @@
 # Both install what they need first, idempotently: Debian packages and the project venv.
 
 SHELL := /bin/bash
-APT_PACKAGES := pkg-config openssl liblz4-dev libzstd-dev libnghttp2-dev libssl-dev libsqlite3-dev libedit-dev libzookeeper-mt-dev zookeeper iproute2 libsnappy-dev zlib1g-dev libbrotli-dev
+APT_PACKAGES := pkg-config openssl liblz4-dev libzstd-dev libnghttp2-dev libssl-dev libsqlite3-dev libedit-dev libzookeeper-mt-dev zookeeper iproute2 libsnappy-dev zlib1g-dev libbrotli-dev time
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 DEPS_STAMP := .build-deps/stamp

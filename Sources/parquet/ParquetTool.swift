@@ -189,6 +189,7 @@ struct CatCommand: ParsableCommand {
     @Option(help: "Top-level columns to show, comma-separated.") var columns: String?
     @Option(help: "Show at most this many rows.") var limit: Int?
     @Option(name: .customLong("row-groups"), help: "Row groups to read, comma-separated.") var rowGroups: String?
+    @Option(help: "Conditions every row must meet, as JSON: [[\"col\", \">=\", 10]].") var filter: String?
 
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
@@ -199,8 +200,15 @@ struct CatCommand: ParsableCommand {
 
     func run() throws {
         let reader = try openReader(file)
-        let options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) },
+        var options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) },
                                          batchSize: min(limit ?? 65_536, 65_536).clamped(1))
+        if let filter {
+            do {
+                options.filter = try ParquetPredicate.parse(json: filter)
+            } catch {
+                throw ValidationError("--filter: \(error.message)")
+            }
+        }
         var left = limit ?? Int.max
         do {
             var iterator = try reader.batchIterator(options)
@@ -238,6 +246,8 @@ struct ToArrowCommand: ParsableCommand {
     @Option(name: .customLong("row-groups"), help: "Row groups to read, comma-separated.") var rowGroups: String?
     @Option(help: "The IPC stream to write (standard output without it).") var out: String?
     @Option(name: .customLong("batch-size"), help: "Rows per record batch.") var batchSize = 65_536
+    @Option(help: "Conditions every row must meet, as JSON: [[\"col\", \">=\", 10], [\"name\", \"in\", [\"a\", \"b\"]]].") var filter: String?
+    @Option(help: "Threads decoding columns at once.") var threads = 1
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -248,7 +258,15 @@ struct ToArrowCommand: ParsableCommand {
 
     func run() throws {
         let reader = try openReader(file)
-        let options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) }, batchSize: batchSize)
+        var options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) }, batchSize: batchSize,
+                                         threads: threads)
+        if let filter {
+            do {
+                options.filter = try ParquetPredicate.parse(json: filter)
+            } catch {
+                throw ValidationError("--filter: \(error.message)")
+            }
+        }
         var descriptor: Int32 = 1
         if let out {
             descriptor = Foundation.open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

@@ -78,3 +78,41 @@ def test_bad_file_is_refused_with_a_reason_or_read_as_pyarrow_reads_it(parquet_b
         return
     # ARROW-GH-43605 (dictionary indices of bit width 0) is a file pyarrow reads.
     assert_same_table(read_ours(parquet_bin, path, tmp_path), theirs)
+
+
+FILTERS = [
+    [["a", ">=", 500]],
+    [["a", "<", 100], ["s", "!=", "x3"]],
+    [["a", "in", [5, 77, 901, 2000]]],
+    [["s", "=", "x7"]],
+    [["s", "is_null"]],
+    [["f", "not_null"], ["f", "<=", 0.25]],
+    [["a", ">", 10_000]],
+]
+
+
+@pytest.mark.parametrize("conditions", FILTERS, ids=[str(f) for f in FILTERS])
+def test_filtered_reads_return_exactly_the_rows_pyarrow_filters(parquet_bin, tmp_path, conditions):
+    import json
+    import random
+    rng = random.Random(5)
+    n = 3000
+    data = pa.table({
+        "a": pa.array([i if i % 11 else None for i in range(n)], pa.int64()),
+        "s": pa.array([None if i % 13 == 0 else f"x{rng.randrange(10)}" for i in range(n)]),
+        "f": pa.array([rng.random() if i % 7 else None for i in range(n)]),
+        "l": pa.array([[i, i + 1] if i % 5 else [] for i in range(n)], pa.list_(pa.int32())),
+    })
+    path = tmp_path / "filtered.parquet"
+    pq.write_table(data, path, row_group_size=250)
+    import functools
+    import pyarrow.compute as pc
+    operators = {"=": lambda f, v: f == v, "!=": lambda f, v: f != v, "<": lambda f, v: f < v, "<=": lambda f, v: f <= v,
+                 ">": lambda f, v: f > v, ">=": lambda f, v: f >= v, "in": lambda f, v: f.isin(v),
+                 "is_null": lambda f: f.is_null(), "not_null": lambda f: f.is_valid()}
+    expression = functools.reduce(lambda a, b: a & b, [operators[op](pc.field(c), *v) for c, op, *v in conditions])
+    theirs = pq.read_table(path, filters=expression)
+    ours = read_ours(parquet_bin, path, tmp_path, "--filter", json.dumps(conditions), "--batch-size", "100")
+    assert_same_table(ours, theirs)
+    projected = read_ours(parquet_bin, path, tmp_path, "--filter", json.dumps(conditions), "--columns", "l")
+    assert projected.column("l").to_pylist() == theirs.column("l").to_pylist()

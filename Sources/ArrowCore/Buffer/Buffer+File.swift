@@ -45,6 +45,20 @@ extension Buffer {
         self.init(owner: mapping, baseAddress: UnsafeRawPointer(base), count: size)
     }
 
+    /// For a buffer over a memory-mapped file: lets the system drop the resident pages of the
+    /// whole pages within `offset..<offset + count`. The bytes stay readable (touched again,
+    /// they come back from the file); a reader streaming through a large file calls this for
+    /// what it is done with, so that its resident memory does not grow with the file. Does
+    /// nothing for other buffers.
+    public func releaseMappedPages(offset: Int, count: Int) {
+        guard owner is MemoryMapping, let base = baseAddress, offset >= 0, count > 0, offset <= self.count - count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = UInt(bitPattern: base + offset), end = start + UInt(count)
+        let first = (start + UInt(page) - 1) / UInt(page) * UInt(page), last = end / UInt(page) * UInt(page)
+        guard first < last, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, Int(last - first), Int32(MADV_DONTNEED))
+    }
+
     /// Everything readable from `descriptor` until end of file, in one aligned buffer.
     public init(readingAllFrom descriptor: Int32, name: String = "input") throws(ArrowError) {
         var storage = MutableBuffer(capacity: 1 << 16)

@@ -16,10 +16,14 @@ public struct ParquetReadOptions: Sendable, Hashable {
     public var dictionaryColumns: Set<String>
     /// How many threads decode a batch's columns at once (1: the calling thread alone).
     public var threads: Int
+    /// Conditions on top-level columns that every row read satisfies. Row groups whose
+    /// statistics show that no row can are skipped unread; the rest are filtered row by row.
+    public var filter: [ParquetPredicate]
 
     /// Every column and row group, in batches of up to 65,536 rows, on the calling thread.
     public init(columns: [String]? = nil, rowGroups: [Int]? = nil, batchSize: Int = 65_536, dictionaryColumns: Set<String> = [],
-                threads: Int = 1) {
+                threads: Int = 1, filter: [ParquetPredicate] = []) {
+        self.filter = filter
         self.columns = columns
         self.rowGroups = rowGroups
         self.batchSize = batchSize
@@ -78,6 +82,8 @@ public struct ParquetReader: Sendable {
     /// Everything `options` reads, as a table.
     public func readTable(_ options: ParquetReadOptions = ParquetReadOptions()) throws(ParquetError) -> Table {
         var iterator = try batchIterator(options)
+        // The table holds everything read: the file's pages may as well stay mapped.
+        iterator.releasesMappedPages = false
         var batches: [RecordBatch] = []
         while let batch = try iterator.nextBatch() { batches.append(batch) }
         do {
@@ -155,7 +161,12 @@ public struct ParquetBatches: AsyncSequence, Sendable {
 /// Reads a file's record batches one at a time: row group by row group, each column a page at a time.
 public struct ParquetBatchIterator {
     let reader: ParquetReader
+    /// The nodes read: those asked for, then those only the filter needs.
     let nodes: [ReadNode]
+    /// How many of `nodes` the batches hold.
+    let shown: Int
+    /// The filter's conditions, each with the index in `nodes` of its column.
+    let filter: [(ParquetPredicate, Int)]
     let rowGroups: [Int]
     let batchSize: Int
     let threads: Int
@@ -163,25 +174,43 @@ public struct ParquetBatchIterator {
     public let schema: Schema
     private var groupIndex = 0
     private var rowsLeft: Int64 = 0
+    /// Whether the mapped pages of a row group are released once it has been read.
+    var releasesMappedPages = true
     private var columns: [Int: LeafColumnReader] = [:]
     private let dictionaryColumns: Set<Int>
 
     init(reader: ParquetReader, options: ParquetReadOptions) throws(ParquetError) {
         self.reader = reader
-        nodes = try reader.plan(options)
+        var nodes = try reader.plan(options)
+        shown = nodes.count
+        var filter: [(ParquetPredicate, Int)] = []
+        for predicate in options.filter {
+            guard let node = reader.arrowSchema.nodes.first(where: { $0.field.name == predicate.column }) else {
+                throw ParquetError("the filter names no column of the file: \(predicate)")
+            }
+            guard case .leaf = node else { throw ParquetError("the filter compares only flat columns: \(predicate)") }
+            if let index = nodes.firstIndex(where: { $0.field.name == predicate.column }) {
+                filter.append((predicate, index))
+            } else {
+                nodes.append(node)
+                filter.append((predicate, nodes.count - 1))
+            }
+        }
+        self.nodes = nodes
+        self.filter = filter
         let groups = reader.file.metadata.rowGroups
         if let chosen = options.rowGroups {
             for g in chosen where !groups.indices.contains(g) {
                 throw ParquetError("no row group \(g); the file has \(groups.count)")
             }
-            rowGroups = chosen
+            rowGroups = chosen.filter { Self.mayMatch(reader.file, group: $0, filter: filter, nodes: nodes) }
         } else {
-            rowGroups = Array(groups.indices)
+            rowGroups = groups.indices.filter { Self.mayMatch(reader.file, group: $0, filter: filter, nodes: nodes) }
         }
         guard options.batchSize > 0 else { throw ParquetError("a batch size of \(options.batchSize)") }
         batchSize = options.batchSize
         threads = max(1, options.threads)
-        schema = Schema(nodes.map(\.field), metadata: reader.schema.metadata)
+        schema = Schema(nodes.prefix(shown).map(\.field), metadata: reader.schema.metadata)
         var dictionaries = Set<Int>()
         func visit(_ node: ReadNode) {
             switch node {
@@ -194,9 +223,70 @@ public struct ParquetBatchIterator {
         dictionaryColumns = dictionaries
     }
 
+    /// Whether row group `group` may hold rows that satisfy `filter`, by its statistics.
+    static func mayMatch(_ file: ParquetFile, group: Int, filter: [(ParquetPredicate, Int)], nodes: [ReadNode]) -> Bool {
+        for (predicate, node) in filter {
+            guard case .leaf(_, let column, _) = nodes[node], let meta = file.metadata.rowGroups[group].columns[column].metadata else {
+                continue
+            }
+            let leaf = file.schema.columns[column]
+            let statistics = meta.statistics
+            // The deprecated min and max compare signed: only numbers may use them.
+            let legacy = [.boolean, .int32, .int64, .float, .double].contains(leaf.physicalType)
+                && { if case .integer(_, false) = leaf.element.effectiveLogicalType { return false } else { return true } }()
+            let min = FilterValues.statistic(statistics?.minValue ?? (legacy ? statistics?.min : nil), column: leaf)
+            let max = FilterValues.statistic(statistics?.maxValue ?? (legacy ? statistics?.max : nil), column: leaf)
+            if !predicate.mayMatch(min: min, max: max, nulls: statistics?.nullCount, values: meta.numValues) { return false }
+        }
+        return true
+    }
+
     /// The next batch, or nil after the last.
     public mutating func nextBatch() throws(ParquetError) -> RecordBatch? {
+        while true {
+            guard let (arrays, rows) = try readArrays() else { return nil }
+            guard !filter.isEmpty else { return try Self.batch(schema, arrays, rows) }
+            // The rows every condition holds for, as runs of consecutive rows.
+            var runs: [Range<Int>] = []
+            var start: Int?
+            for row in 0..<rows {
+                let keep = filter.allSatisfy { predicate, node in predicate.matches(FilterValues.value(arrays[node], row)) }
+                if keep, start == nil { start = row }
+                if !keep, let first = start {
+                    runs.append(first..<row)
+                    start = nil
+                }
+            }
+            if let first = start { runs.append(first..<rows) }
+            let kept = runs.reduce(0) { $0 + $1.count }
+            if kept == 0 { continue }
+            let shown = Array(arrays.prefix(self.shown))
+            if kept == rows { return try Self.batch(schema, shown, rows) }
+            var columns: [ArrayData] = []
+            do {
+                for array in shown {
+                    let pieces = try runs.map { run throws(ArrowError) in try array.slice(run.lowerBound, run.count) }
+                    columns.append(pieces.count == 1 ? pieces[0] : try ArrayData.concatenate(pieces))
+                }
+            } catch {
+                throw ParquetError("\(error)")
+            }
+            return try Self.batch(schema, columns, kept)
+        }
+    }
+
+    private static func batch(_ schema: Schema, _ arrays: [ArrayData], _ rows: Int) throws(ParquetError) -> RecordBatch {
+        do {
+            return try RecordBatch(schema: schema, columns: Array(arrays.prefix(schema.fields.count)), length: rows)
+        } catch {
+            throw ParquetError("\(error)")
+        }
+    }
+
+    /// The arrays of the next run of rows, every node read, or nil after the last.
+    private mutating func readArrays() throws(ParquetError) -> ([ArrayData], Int)? {
         while rowsLeft == 0 {
+            if groupIndex > 0 && releasesMappedPages { releasePages(of: rowGroups[groupIndex - 1]) }
             guard groupIndex < rowGroups.count else { return nil }
             let group = rowGroups[groupIndex]
             groupIndex += 1
@@ -231,16 +321,23 @@ public struct ParquetBatchIterator {
             }
             built.set(i, array)
         }
-        let arrays = built.values
-        do {
-            return try RecordBatch(schema: schema, columns: arrays, length: rows)
-        } catch {
-            throw ParquetError("\(error)")
-        }
+        return (built.values, rows)
     }
 }
 
 extension ParquetBatchIterator {
+    /// Lets the system drop the mapped pages of the columns read from row group `group`: what
+    /// the batches hold was copied out of them.
+    private func releasePages(of group: Int) {
+        let chunks = reader.file.metadata.rowGroups[group].columns
+        for column in columns.keys {
+            guard let meta = chunks[column].metadata else { continue }
+            var start = meta.dataPageOffset
+            if let dictionary = meta.dictionaryPageOffset, dictionary > 0, dictionary < start { start = dictionary }
+            reader.file.bytes.releaseMappedPages(offset: Int(start), count: Int(meta.totalCompressedSize))
+        }
+    }
+
     /// Runs `body` for `0..<count`, on up to `threads` threads; the first error is thrown.
     /// Each index touches its own column readers alone.
     static func forEach(_ count: Int, threads: Int, _ body: (Int) throws(ParquetError) -> Void) throws(ParquetError) {
