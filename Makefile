@@ -80,6 +80,7 @@ bench: deps
 	$(PYTHON) bench/flightsql_bench.py .build/release/flight-sql-server
 	$(PYTHON) bench/parquet_bench.py .build/release/arrow-bench
 	$(PYTHON) bench/parquet_read_bench.py .build/release/arrow-bench .build/release/parquet
+	$(PYTHON) bench/parquet_write_bench.py .build/release/arrow-bench
 
 # Cluster benchmarks (root: network namespaces and tc); results in BENCHMARKS.md.
 bench-cluster: deps

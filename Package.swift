@@ -143,7 +143,7 @@ let package = Package(
         ),
         .target(
             name: "Parquet",
-            dependencies: ["ArrowCore", "CSnappy", "CZlib", "CBrotli"],
+            dependencies: ["ArrowCore", "CSnappy", "CZlib", "CBrotli", "COpenSSL"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -22,13 +22,18 @@ struct ArrowBench {
 
     static func main() {
         let arguments = CommandLine.arguments
-        guard arguments.count >= 3, ["ipc-stream", "parquet-footer", "parquet-read"].contains(arguments[1]) else {
-            print("usage: arrow-bench ipc-stream|parquet-footer|parquet-read PATH [MIN_SECONDS] [COLUMNS] [THREADS]")
+        guard arguments.count >= 3, ["ipc-stream", "parquet-footer", "parquet-read", "parquet-write"].contains(arguments[1]) else {
+            print("usage: arrow-bench ipc-stream|parquet-footer|parquet-read|parquet-write PATH [MIN_SECONDS] [COLUMNS|CODEC] [THREADS|DICTIONARY]")
             exit(2)
         }
         let minimum = arguments.count > 3 ? Double(arguments[3]) ?? 1 : 1
         if arguments[1] == "parquet-footer" {
             parquetFooter(path: arguments[2], minimum: minimum)
+            return
+        }
+        if arguments[1] == "parquet-write" {
+            parquetWrite(path: arguments[2], minimum: minimum, codec: arguments.count > 4 ? arguments[4] : "snappy",
+                         dictionary: arguments.count > 5 ? arguments[5] != "off" : true)
             return
         }
         if arguments[1] == "parquet-read" {
@@ -84,6 +89,37 @@ struct ArrowBench {
                 reads += 1
             } while now() - start < minimum
             print("{\"seconds\": \((now() - start) / Double(reads)), \"rows\": \(rows), \"reads\": \(reads)}")
+        } catch {
+            print("arrow-bench: \(error)")
+            exit(1)
+        }
+    }
+
+    /// Writes the batches of the Arrow IPC file or stream at `path` as Parquet into memory, as
+    /// many times as fill `minimum`.
+    static func parquetWrite(path: String, minimum: Double, codec: String, dictionary: Bool) {
+        let codecs: [String: ParquetCompression] = ["none": .uncompressed, "snappy": .snappy, "zstd": .zstd, "gzip": .gzip,
+                                                    "lz4_raw": .lz4Raw, "brotli": .brotli]
+        do {
+            let mapped = try Buffer(mappingFile: path)
+            let input = Buffer(copying: mapped.bytes)
+            let (schema, batches) = try IPCStreamReader.readAll(input)
+            let options = ParquetWriteOptions(compression: codecs[codec] ?? .snappy, dictionary: dictionary)
+            func write() throws -> Int {
+                let output = ParquetMemoryOutput()
+                let writer = try ParquetWriter(output: output, schema: schema, options: options)
+                for batch in batches { try writer.write(batch) }
+                try writer.finish()
+                return output.bytes.count
+            }
+            var size = try write()
+            var writes = 0
+            let start = now()
+            repeat {
+                size = try write()
+                writes += 1
+            } while now() - start < minimum
+            print("{\"seconds\": \((now() - start) / Double(writes)), \"bytes\": \(size), \"writes\": \(writes)}")
         } catch {
             print("arrow-bench: \(error)")
             exit(1)

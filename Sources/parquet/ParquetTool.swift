@@ -13,10 +13,48 @@ struct ParquetTool: ParsableCommand {
         subcommands: [SchemaCommand.self, MetaCommand.self, CatCommand.self, ToArrowCommand.self, FromArrowCommand.self])
 }
 
+/// The keys of an encrypted file.
+struct KeyOptions: ParsableArguments {
+    @Option(name: .customLong("footer-key"), help: "The footer key of an encrypted file, in hex.") var footerKey: String?
+    @Option(name: .customLong("column-key"), help: "A column key of an encrypted file: PATH:HEX (repeatable).") var columnKeys: [String] = []
+    @Option(name: .customLong("aad-prefix"), help: "The AAD prefix an encrypted file does not store.") var aadPrefix: String?
+
+    static func hex(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+        }
+        return out
+    }
+
+    func validate() throws {
+        if let footerKey, Self.hex(footerKey) == nil { throw ValidationError("--footer-key takes hex digits") }
+        for key in columnKeys {
+            guard let colon = key.lastIndex(of: ":"), Self.hex(String(key[key.index(after: colon)...])) != nil else {
+                throw ValidationError("--column-key takes PATH:HEX, for example double_field:01020304050607080900010203040500")
+            }
+        }
+    }
+
+    /// The keys given, or nil when none are.
+    var keys: ParquetDecryptionKeys? {
+        guard footerKey != nil || !columnKeys.isEmpty || aadPrefix != nil else { return nil }
+        var columns: [String: [UInt8]] = [:]
+        for key in columnKeys {
+            guard let colon = key.lastIndex(of: ":"), let bytes = Self.hex(String(key[key.index(after: colon)...])) else { continue }
+            columns[String(key[..<colon])] = bytes
+        }
+        return ParquetDecryptionKeys(footerKey: footerKey.flatMap(Self.hex), columnKeys: columns, aadPrefix: aadPrefix.map { Array($0.utf8) })
+    }
+}
+
 /// Opens `path`, or exits 2 with the reason.
-func open(_ path: String) throws -> ParquetFile {
+func open(_ path: String, keys: KeyOptions) throws -> ParquetFile {
     do {
-        return try ParquetFile(path: path)
+        return try ParquetFile(path: path, keys: keys.keys)
     } catch {
         FileHandle.standardError.write(Data("parquet: \(path): \(error.message)\n".utf8))
         throw ExitCode(2)
@@ -24,8 +62,8 @@ func open(_ path: String) throws -> ParquetFile {
 }
 
 /// Opens `path` for reading into Arrow, or exits 2 with the reason.
-func openReader(_ path: String) throws -> ParquetReader {
-    let file = try open(path)
+func openReader(_ path: String, keys: KeyOptions) throws -> ParquetReader {
+    let file = try open(path, keys: keys)
     do {
         return try ParquetReader(file: file)
     } catch {
@@ -75,10 +113,11 @@ struct SchemaCommand: ParsableCommand {
         commandName: "schema", abstract: "The Parquet schema: its tree, and each leaf column with its levels.")
 
     @Argument(help: "The Parquet file.") var file: String
+    @OptionGroup var keys: KeyOptions
     @Flag(help: "One JSON object: the leaf columns.") var json = false
 
     func run() throws {
-        let parquet = try open(file)
+        let parquet = try open(file, keys: keys)
         if json {
             try printJSON(["columns": parquet.schema.columns.map { column -> [String: Any] in
                 [
@@ -117,10 +156,11 @@ struct MetaCommand: ParsableCommand {
         commandName: "meta", abstract: "Row groups and column chunks: encodings, codecs, sizes, statistics.")
 
     @Argument(help: "The Parquet file.") var file: String
+    @OptionGroup var keys: KeyOptions
     @Flag(help: "One JSON object.") var json = false
 
     func run() throws {
-        let parquet = try open(file)
+        let parquet = try open(file, keys: keys)
         let metadata = parquet.metadata
         if json {
             try printJSON(Self.object(metadata))
@@ -186,6 +226,7 @@ struct CatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cat", abstract: "The rows, as a table.")
 
     @Argument(help: "The Parquet file.") var file: String
+    @OptionGroup var keys: KeyOptions
     @Option(help: "Top-level columns to show, comma-separated.") var columns: String?
     @Option(help: "Show at most this many rows.") var limit: Int?
     @Option(name: .customLong("row-groups"), help: "Row groups to read, comma-separated.") var rowGroups: String?
@@ -199,7 +240,7 @@ struct CatCommand: ParsableCommand {
     }
 
     func run() throws {
-        let reader = try openReader(file)
+        let reader = try openReader(file, keys: keys)
         var options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) },
                                          batchSize: min(limit ?? 65_536, 65_536).clamped(1))
         if let filter {
@@ -242,6 +283,7 @@ struct ToArrowCommand: ParsableCommand {
         commandName: "to-arrow", abstract: "The rows as an Arrow IPC stream: to standard output, or to --out.")
 
     @Argument(help: "The Parquet file.") var file: String
+    @OptionGroup var keys: KeyOptions
     @Option(help: "Top-level columns to write, comma-separated.") var columns: String?
     @Option(name: .customLong("row-groups"), help: "Row groups to read, comma-separated.") var rowGroups: String?
     @Option(help: "The IPC stream to write (standard output without it).") var out: String?
@@ -257,7 +299,7 @@ struct ToArrowCommand: ParsableCommand {
     }
 
     func run() throws {
-        let reader = try openReader(file)
+        let reader = try openReader(file, keys: keys)
         var options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) }, batchSize: batchSize,
                                          threads: threads)
         if let filter {

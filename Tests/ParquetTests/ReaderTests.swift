@@ -100,3 +100,34 @@ struct ReaderTests {
         #expect(rows == 7300)
     }
 }
+
+/// Encrypted files (values compared in tests/interop/test_parquet_read.py): tampered bytes
+/// fail authentication, never crash.
+struct EncryptionTests {
+    static let keys = ParquetDecryptionKeys(footerKey: Array("0123456789012345".utf8),
+                                            columnKeys: ["double_field": Array("1234567890123450".utf8),
+                                                         "float_field": Array("1234567890123451".utf8)])
+
+    @Test func tamperedEncryptedFilesAreRefused() throws {
+        var generator = SystemRandomNumberGenerator()
+        for name in ["encrypt_columns_and_footer.parquet.encrypted", "encrypt_columns_and_footer_ctr.parquet.encrypted",
+                     "encrypt_columns_plaintext_footer.parquet.encrypted"] {
+            let path = FooterTests.data.appendingPathComponent("data/" + name).path
+            let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            let file = try ParquetFile(bytes: Buffer(copying: original), keys: Self.keys)
+            #expect(try ParquetReader(file: file).readTable().rowCount > 0)
+            var refused = 0
+            for _ in 0..<150 {
+                var bytes = original
+                bytes[Int.random(in: 4..<(bytes.count - 8), using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+                guard let file = try? ParquetFile(bytes: Buffer(copying: bytes), keys: Self.keys),
+                      (try? ParquetReader(file: file).readTable()) != nil else {
+                    refused += 1
+                    continue
+                }
+            }
+            // Bytes of modules this reader does not read (the page index) change unnoticed.
+            #expect(refused > 50, "\(name)")
+        }
+    }
+}

@@ -100,8 +100,8 @@ def test_footer_matches_pyarrow(parquet_bin, path):
 @pytest.mark.parametrize("path", ENCRYPTED, ids=[p.relative_to(PARQUET_TESTING).as_posix() for p in ENCRYPTED])
 def test_encrypted_files_are_told_apart(parquet_bin, path):
     # pyarrow without keys aborts the process on the plaintext-footer files, so no comparison:
-    # an encrypted footer is exit 2 saying so (keys are still to come); a plaintext footer
-    # reads, its encrypted columns marked.
+    # an encrypted footer without keys is exit 2 saying so (test_parquet_read.py reads them with
+    # their keys); a plaintext footer reads, its encrypted columns marked.
     meta = tool(parquet_bin, "meta", "--json", path)
     with open(path, "rb") as f:
         f.seek(-4, os.SEEK_END)

@@ -61,15 +61,25 @@ enum RLEHybridEncoder {
 /// PLAIN bytes for the dictionary page), found again by an open-addressing hash table.
 final class DictionaryEncoder {
     let values: LeafValues
-    private var slots: [Int32]
-    private var hashes: [UInt64]
-    private var mask: Int
+    /// The table: for each slot, the value's index (-1 for an empty slot) and its hash.
+    private var slots: UnsafeMutablePointer<Int32>
+    private var hashes: UnsafeMutablePointer<UInt64>
+    private var capacity: Int
+    private let width: Int
 
     init(physicalType: ParquetPhysicalType, typeLength: Int) {
         values = LeafValues(physicalType: physicalType, typeLength: typeLength, column: "")
-        slots = [Int32](repeating: -1, count: 1024)
-        hashes = [UInt64](repeating: 0, count: 1024)
-        mask = 1023
+        width = values.width
+        capacity = 1024
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: -1, count: capacity)
+        hashes = .allocate(capacity: capacity)
+        hashes.initialize(repeating: 0, count: capacity)
+    }
+
+    deinit {
+        slots.deallocate()
+        hashes.deallocate()
     }
 
     var count: Int { values.count }
@@ -97,22 +107,45 @@ final class DictionaryEncoder {
         return h ^ (h >> 32)
     }
 
-    private func bytes(of index: Int) -> UnsafeRawBufferPointer {
-        if values.isByteArray { return values.byteArray(index) }
-        return UnsafeRawBufferPointer(start: values.values.base + index * values.width, count: values.width)
+    @inline(__always)
+    private func same(_ index: Int, _ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        if values.isByteArray {
+            let candidate = values.byteArray(index)
+            guard candidate.count == n else { return false }
+            guard n > 0, let base = candidate.baseAddress else { return true }
+            // Short values compare inline: a library call costs more than they do.
+            if n <= 32 {
+                var k = 0
+                while k + 8 <= n {
+                    if base.loadUnaligned(fromByteOffset: k, as: UInt64.self) != p.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                    k += 8
+                }
+                while k < n {
+                    if base.load(fromByteOffset: k, as: UInt8.self) != p.load(fromByteOffset: k, as: UInt8.self) { return false }
+                    k += 1
+                }
+                return true
+            }
+            return memcmp(base, p, n) == 0
+        }
+        let base = UnsafeRawPointer(values.values.base) + index * width
+        switch width {
+        case 4: return base.loadUnaligned(as: UInt32.self) == p.loadUnaligned(as: UInt32.self)
+        case 8: return base.loadUnaligned(as: UInt64.self) == p.loadUnaligned(as: UInt64.self)
+        default: return memcmp(base, p, width) == 0
+        }
     }
 
     /// The index of the value of `n` bytes at `p`, added if new.
+    @inline(__always)
     func index(_ p: UnsafeRawPointer, _ n: Int) throws(ParquetError) -> Int32 {
         let h = Self.hash(p, n)
+        let mask = capacity - 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
             let existing = slots[slot]
             if existing < 0 { break }
-            if hashes[slot] == h {
-                let candidate = bytes(of: Int(existing))
-                if candidate.count == n && (n == 0 || memcmp(candidate.baseAddress.unsafelyUnwrapped, p, n) == 0) { return existing }
-            }
+            if hashes[slot] == h && same(Int(existing), p, n) { return existing }
             slot = (slot + 1) & mask
         }
         let index = Int32(values.count)
@@ -124,23 +157,28 @@ final class DictionaryEncoder {
         }
         slots[slot] = index
         hashes[slot] = h
-        if values.count * 2 > slots.count { grow() }
+        if values.count * 2 > capacity { grow() }
         return index
     }
 
     private func grow() {
-        let size = slots.count * 2
-        var newSlots = [Int32](repeating: -1, count: size), newHashes = [UInt64](repeating: 0, count: size)
+        let size = capacity * 2
+        let newSlots = UnsafeMutablePointer<Int32>.allocate(capacity: size)
+        newSlots.initialize(repeating: -1, count: size)
+        let newHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: size)
+        newHashes.initialize(repeating: 0, count: size)
         let newMask = size - 1
-        for (slot, index) in slots.enumerated() where index >= 0 {
+        for slot in 0..<capacity where slots[slot] >= 0 {
             var target = Int(truncatingIfNeeded: hashes[slot]) & newMask
             while newSlots[target] >= 0 { target = (target + 1) & newMask }
-            newSlots[target] = index
+            newSlots[target] = slots[slot]
             newHashes[target] = hashes[slot]
         }
+        slots.deallocate()
+        hashes.deallocate()
         slots = newSlots
         hashes = newHashes
-        mask = newMask
+        capacity = size
     }
 }
 

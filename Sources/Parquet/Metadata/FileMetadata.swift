@@ -76,6 +76,8 @@ public struct ParquetColumnChunk: Sendable, Hashable {
     public var columnIndexLength: Int32?
     /// Whether the chunk says how it is encrypted.
     public var isEncrypted: Bool
+    /// Which key encrypts the chunk.
+    public var crypto: ParquetColumnCrypto?
     public var encryptedColumnMetadata: [UInt8]?
 }
 
@@ -116,6 +118,8 @@ public struct ParquetFileMetadata: Sendable, Hashable {
     public var columnOrders: [ParquetColumnOrder]?
     /// Whether the footer names an encryption algorithm (a plaintext footer of an encrypted file).
     public var hasEncryptionAlgorithm: Bool
+    /// The encryption algorithm a plaintext footer names.
+    public var encryptionAlgorithm: ParquetEncryptionAlgorithm?
     public var footerSigningKeyMetadata: [UInt8]?
 
     /// Decodes a footer's Thrift bytes.
@@ -212,7 +216,7 @@ extension ParquetFileMetadata {
     static func read(_ r: inout ThriftCompactReader) throws(ParquetError) -> ParquetFileMetadata {
         var version: Int32?, schema: [ParquetSchemaElement]?, numRows: Int64?, rowGroups: [ParquetRowGroup]?
         var keyValue: [ParquetKeyValue]?, createdBy: String?, orders: [ParquetColumnOrder]?
-        var encrypted = false, signing: [UInt8]?
+        var encrypted = false, signing: [UInt8]?, algorithm: ParquetEncryptionAlgorithm?
         try r.readStruct { r, f throws(ParquetError) in
             switch f.id {
             case 1: version = try r.i32(f)
@@ -236,7 +240,11 @@ extension ParquetFileMetadata {
                     }
                 }
             case 8:
-                try r.skip(f.type)
+                if f.type == .struct {
+                    algorithm = try ParquetEncryptionAlgorithm.read(&r)
+                } else {
+                    try r.skip(f.type)
+                }
                 encrypted = true
             case 9: signing = try r.binary(f)
             default: try r.skip(f.type)
@@ -251,6 +259,7 @@ extension ParquetFileMetadata {
         metadata.createdBy = createdBy
         metadata.columnOrders = orders
         metadata.hasEncryptionAlgorithm = encrypted
+        metadata.encryptionAlgorithm = algorithm
         metadata.footerSigningKeyMetadata = signing
         return metadata
     }
@@ -470,7 +479,11 @@ extension ParquetColumnChunk {
             case 6: chunk.columnIndexOffset = try r.i64(f)
             case 7: chunk.columnIndexLength = try r.i32(f)
             case 8:
-                try r.skip(f.type)
+                if f.type == .struct {
+                    chunk.crypto = try ParquetColumnCrypto.read(&r)
+                } else {
+                    try r.skip(f.type)
+                }
                 chunk.isEncrypted = true
             case 9: chunk.encryptedColumnMetadata = try r.binary(f)
             default: try r.skip(f.type)

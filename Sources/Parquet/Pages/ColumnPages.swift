@@ -47,6 +47,13 @@ public struct ColumnPageReader: Sendable {
     var position: Int64
     var values: Int64 = 0
     var decoded: Int64 = 0
+    /// For an encrypted chunk: its decryptor, row group and column ordinals, the data pages read.
+    let decryptor: ModuleDecryptor?
+    let rowGroupOrdinal: Int
+    let columnOrdinal: Int
+    let hasDictionary: Bool
+    var pagesRead = 0
+    var dataPagesRead = 0
 
     /// The values of data pages read so far.
     public var valuesRead: Int64 { values }
@@ -69,6 +76,17 @@ public struct ColumnPageReader: Sendable {
         var position = Int64(meta.dataPageOffset)
         if let dictionary = meta.dictionaryPageOffset, dictionary > 0, dictionary < meta.dataPageOffset { position = dictionary }
         self.position = position
+        hasDictionary = position != Int64(meta.dataPageOffset)
+        rowGroupOrdinal = Int(metadata.rowGroups[rowGroup].ordinal ?? Int16(truncatingIfNeeded: rowGroup))
+        columnOrdinal = column
+        if let crypto = chunk.crypto {
+            guard let decryptor = file.decryption?.decryptor(for: crypto) else {
+                throw ParquetError("column \(name) is encrypted: its key is not given")
+            }
+            self.decryptor = decryptor
+        } else {
+            decryptor = nil
+        }
     }
 
     /// The next page, or nil after the page that completes the chunk's values.
@@ -84,6 +102,7 @@ public struct ColumnPageReader: Sendable {
             throw ParquetError("column \(column): a page at offset \(position) lies outside the file (\(values) of \(declaredValues) values read)")
         }
         let data = file.bytes
+        if let decryptor { return try nextEncrypted(decryptor, data) }
         var reader = ThriftCompactReader(data, position: Int(position))
         let header = try ParquetPageHeader.read(&reader)
         let start = reader.position
@@ -100,6 +119,56 @@ public struct ColumnPageReader: Sendable {
         let page = ParquetPage(header: header, bytes: try decode(body, header: header))
         values += header.dataValues
         position = Int64(start) + Int64(header.compressedPageSize)
+        return page
+    }
+
+    /// The next page of an encrypted chunk: its header and its body are modules of their own.
+    private mutating func nextEncrypted(_ decryptor: ModuleDecryptor, _ data: UnsafeRawBufferPointer) throws(ParquetError) -> ParquetPage {
+        let dictionaryFirst = pagesRead == 0 && hasDictionary
+        func aad(_ dictionary: Bool, body: Bool) -> [UInt8] {
+            dictionary
+                ? decryptor.aad(body ? .dictionaryPage : .dictionaryPageHeader, rowGroup: rowGroupOrdinal, column: columnOrdinal)
+                : decryptor.aad(body ? .dataPage : .dataPageHeader, rowGroup: rowGroupOrdinal, column: columnOrdinal, page: dataPagesRead)
+        }
+        let start = Int(position)
+        let plainHeader: [UInt8], headerSize: Int
+        do {
+            (plainHeader, headerSize) = try decryptor.decrypt(data, at: start, aad: aad(dictionaryFirst, body: false))
+        } catch {
+            throw ParquetError("column \(column): the page header at offset \(position): \(error.message)")
+        }
+        let header = try withRawBytes(plainHeader) { (raw) throws(ParquetError) -> ParquetPageHeader in
+            var reader = ThriftCompactReader(raw)
+            return try ParquetPageHeader.read(&reader)
+        }
+        let isDictionary: Bool
+        if case .dictionaryPage = header.kind { isDictionary = true } else { isDictionary = false }
+        let bodyStart = start + headerSize
+        guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0,
+              Int(header.compressedPageSize) <= data.count - 8 - bodyStart else {
+            throw ParquetError("column \(column): the page at offset \(position) claims \(header.compressedPageSize) bytes past the file's end")
+        }
+        decoded += Int64(header.uncompressedPageSize)
+        guard decoded <= declaredBytes + (1 << 16) else {
+            throw ParquetError("column \(column): its pages decode to more than the \(declaredBytes) bytes its metadata declares")
+        }
+        let counterMode = decryptor.algorithm.kind == .aesGcmCtrV1
+        let plainBody: [UInt8], bodySize: Int
+        do {
+            (plainBody, bodySize) = try decryptor.decrypt(data, at: bodyStart, aad: aad(isDictionary, body: true), counterMode: counterMode)
+        } catch {
+            throw ParquetError("column \(column): the page at offset \(bodyStart): \(error.message)")
+        }
+        guard bodySize == Int(header.compressedPageSize) else {
+            throw ParquetError("column \(column): an encrypted page of \(bodySize) bytes claims \(header.compressedPageSize)")
+        }
+        var plainHeaderSized = header
+        plainHeaderSized.compressedPageSize = Int32(plainBody.count)
+        let page = ParquetPage(header: header, bytes: try decode(Buffer(copying: plainBody), header: plainHeaderSized))
+        pagesRead += 1
+        if !isDictionary { dataPagesRead += 1 }
+        values += header.dataValues
+        position = Int64(bodyStart + bodySize)
         return page
     }
 

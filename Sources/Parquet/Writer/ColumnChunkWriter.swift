@@ -148,7 +148,12 @@ final class ColumnChunkWriter {
         if options.dataPageVersion == 2 {
             let compressed = options.codec != .uncompressed
             let valueBytes = compressed ? try compress(values) : values
-            body = repetitionBytes + definitionBytes + valueBytes
+            var joined = [UInt8]()
+            joined.reserveCapacity(repetitionBytes.count + definitionBytes.count + valueBytes.count)
+            joined.append(contentsOf: repetitionBytes)
+            joined.append(contentsOf: definitionBytes)
+            joined.append(contentsOf: valueBytes)
+            body = joined
             header = ParquetPageHeader(
                 kind: .dataPageV2(numValues: Int32(entries), numNulls: Int32(nulls), numRows: Int32(pendingRows), encoding: encoding,
                                   definitionLevelsByteLength: Int32(definitionBytes.count),
@@ -200,7 +205,7 @@ final class ColumnChunkWriter {
 
     /// Ends the chunk: its bytes (dictionary page first) and its metadata, for a chunk that
     /// starts at `offset` in the file.
-    func finish(at offset: Int64) throws(ParquetError) -> (bytes: [UInt8], chunk: ParquetColumnChunk) {
+    func finish(at offset: Int64) throws(ParquetError) -> (bytes: [[UInt8]], chunk: ParquetColumnChunk) {
         try flushPage()
         var bytes: [UInt8] = []
         var dictionaryOffset: Int64?
@@ -218,7 +223,7 @@ final class ColumnChunkWriter {
             encodingStats.insert(ParquetPageEncodingStats(pageType: 2, encoding: .plain, count: 1), at: 0)
         }
         let dataOffset = offset + Int64(bytes.count)
-        bytes.append(contentsOf: pages)
+        let size = bytes.count + pages.count
         if pageCount == 0 {
             // No values at all: one empty page keeps the chunk readable.
             encodings.insert(.plain)
@@ -227,13 +232,15 @@ final class ColumnChunkWriter {
         let metadata = ParquetColumnMetadata(
             type: leaf.physicalType, encodings: order.filter { encodings.contains($0) }, pathInSchema: leaf.path,
             codec: options.codec, numValues: entries, totalUncompressedSize: uncompressedBytes,
-            totalCompressedSize: Int64(bytes.count), keyValueMetadata: nil, dataPageOffset: dataOffset, indexPageOffset: nil,
+            totalCompressedSize: Int64(size), keyValueMetadata: nil, dataPageOffset: dataOffset, indexPageOffset: nil,
             dictionaryPageOffset: dictionaryOffset, statistics: options.statistics ? statistics.statistics : nil,
             encodingStats: merged(encodingStats), bloomFilterOffset: nil, bloomFilterLength: nil)
         let chunk = ParquetColumnChunk(filePath: nil, fileOffset: offset, metadata: metadata, offsetIndexOffset: nil,
                                        offsetIndexLength: nil, columnIndexOffset: nil, columnIndexLength: nil,
-                                       isEncrypted: false, encryptedColumnMetadata: nil)
-        return (bytes, chunk)
+                                       isEncrypted: false, crypto: nil, encryptedColumnMetadata: nil)
+        let out = [bytes, pages]
+        pages = []
+        return (out, chunk)
     }
 
     private func merged(_ stats: [ParquetPageEncodingStats]) -> [ParquetPageEncodingStats] {

@@ -193,8 +193,8 @@ public final class ParquetWriter {
         var columns: [ParquetColumnChunk] = []
         var uncompressed: Int64 = 0
         for chunk in chunks {
-            let (bytes, column) = try chunk.finish(at: position)
-            try emit(bytes)
+            let (pieces, column) = try chunk.finish(at: position)
+            for piece in pieces where !piece.isEmpty { try emit(piece) }
             uncompressed += column.metadata?.totalUncompressedSize ?? 0
             columns.append(column)
         }

@@ -24,14 +24,69 @@ struct Shredder {
             // A flat column: the levels are its validity, the values its non-null slots.
             let out = leaves[index]
             if out.leaf.maxDefinition > 0 {
-                out.definition.reserveCapacity(out.definition.count + array.length)
-                for i in 0..<array.length { out.definition.append(nullable && array.isNull(i) ? 0 : 1) }
+                if !nullable || array.nullCount == 0 {
+                    out.definition.append(contentsOf: repeatElement(1, count: array.length))
+                } else {
+                    out.definition.reserveCapacity(out.definition.count + array.length)
+                    for i in 0..<array.length { out.definition.append(array.isNull(i) ? 0 : 1) }
+                }
             }
             out.entries += array.length
-            try Physical.appendAll(array, into: out.values, leaf: out.leaf)
+            try Physical.append(array, 0..<array.length, into: out.values)
+            return
+        }
+        if case .list(.leaf(let index, let elementNullable), let nullable, let repeated, _) = node, let child = array.children.first {
+            try shredList(array, child, leaves[index], nullable: nullable, elementNullable: elementNullable, repeated: repeated)
             return
         }
         for i in 0..<array.length { try visit(node, array, i, definition: 0, repetition: 0) }
+    }
+
+    /// A top-level list of values, in one pass: levels gathered locally, values copied at once.
+    private func shredList(_ array: ArrayData, _ child: ArrayData, _ out: ShreddedLeaf, nullable: Bool, elementNullable: Bool,
+                           repeated: Int16) throws(ParquetError) {
+        var definition = [Int16](), repetition = [Int16]()
+        definition.reserveCapacity(array.length * 2)
+        repetition.reserveCapacity(array.length * 2)
+        let d: Int16 = nullable ? 1 : 0
+        let present = d + 1 + (elementNullable ? 1 : 0)
+        var ranges: [Range<Int>] = []
+        for i in 0..<array.length {
+            if nullable && array.isNull(i) {
+                definition.append(0)
+                repetition.append(0)
+                continue
+            }
+            let values = array.valueRange(i)
+            if values.isEmpty {
+                definition.append(d)
+                repetition.append(0)
+                continue
+            }
+            if let last = ranges.last, last.upperBound == values.lowerBound {
+                ranges[ranges.count - 1] = last.lowerBound..<values.upperBound
+            } else {
+                ranges.append(values)
+            }
+            var level: Int16 = 0
+            if !elementNullable || child.nullCount == 0 {
+                for _ in values {
+                    definition.append(present)
+                    repetition.append(level)
+                    level = repeated
+                }
+            } else {
+                for j in values {
+                    definition.append(child.isValid(j) ? present : present - 1)
+                    repetition.append(level)
+                    level = repeated
+                }
+            }
+        }
+        out.definition.append(contentsOf: definition)
+        out.repetition.append(contentsOf: repetition)
+        out.entries += definition.count
+        for range in ranges { try Physical.append(child, range, into: out.values) }
     }
 
     private func visit(_ node: WriteNode, _ array: ArrayData, _ i: Int, definition: Int16, repetition: Int16) throws(ParquetError) {
@@ -42,7 +97,7 @@ struct Shredder {
                 emit(out, definition, repetition)
             } else {
                 emit(out, definition + (nullable ? 1 : 0), repetition)
-                try Physical.append(array, i, into: out.values, leaf: out.leaf)
+                try Physical.append(array, i, into: out.values)
             }
         case .structure(let children, let nullable, let range):
             if nullable && array.isNull(i) {
@@ -67,6 +122,19 @@ struct Shredder {
                 return
             }
             guard let child = array.children.first else { throw ParquetError("a list array without its values") }
+            if case .leaf(let index, let elementNullable) = element {
+                // A list of values: its levels in one pass, its values in one copy.
+                let out = leaves[index]
+                let base = d + 1
+                var level = repetition
+                for j in values {
+                    let present = !elementNullable || child.isValid(j)
+                    emit(out, present ? base + (elementNullable ? 1 : 0) : base, level)
+                    level = repeated
+                }
+                try Physical.append(child, values, into: out.values)
+                return
+            }
             var first = true
             for j in values {
                 try visit(element, child, j, definition: d + 1, repetition: first ? repetition : repeated)
@@ -85,16 +153,34 @@ struct Shredder {
 
 /// Arrow values in Parquet's physical form.
 enum Physical {
-    /// Appends the non-null slots of a flat `array`.
-    static func appendAll(_ array: ArrayData, into out: LeafValues, leaf: WriteLeaf) throws(ParquetError) {
-        let n = array.length
+    /// Appends the non-null slots `range` of `array`.
+    static func append(_ array: ArrayData, _ range: Range<Int>, into out: LeafValues) throws(ParquetError) {
+        let n = range.count
+        guard n > 0 else { return }
         if array.nullCount == 0, let width = array.type.byteWidth, width == out.width, plainCopies(array.type) {
             // Same bytes in Arrow and Parquet: one copy.
-            if let base = array.buffers[1].baseAddress { out.values.append(base + array.offset * width, count: n * width) }
+            if let base = array.buffers[1].baseAddress { out.values.append(base + (array.offset + range.lowerBound) * width, count: n * width) }
             out.count += n
             return
         }
-        for i in 0..<n where array.isValid(i) { try append(array, i, into: out, leaf: leaf) }
+        if array.nullCount == 0, array.type == .utf8 || array.type == .binary, let data = array.buffers[2].baseAddress,
+           let offsets = array.buffers[1].baseAddress?.assumingMemoryBound(to: Int32.self) {
+            // Byte arrays without nulls: their bytes in one copy, their offsets moved.
+            let first = Int(offsets[array.offset + range.lowerBound]), last = Int(offsets[array.offset + range.upperBound])
+            let start = out.values.count
+            guard start + (last - first) <= Int(Int32.max) else {
+                throw ParquetError("column \(out.column): a batch holds more than 2 GiB of values")
+            }
+            out.values.append(data + first, count: last - first)
+            out.offsets.reserve(4 * n)
+            let target = out.offsets.end.assumingMemoryBound(to: Int32.self)
+            let shift = Int32(start - first)
+            for k in 0..<n { target[k] = offsets[array.offset + range.lowerBound + k + 1] &+ shift }
+            out.offsets.advance(4 * n)
+            out.count += n
+            return
+        }
+        for i in range where array.isValid(i) { try append(array, i, into: out) }
     }
 
     /// Whether the Arrow layout of `type` is its Parquet PLAIN layout.
@@ -108,12 +194,12 @@ enum Physical {
     }
 
     /// Appends slot `i` of `array` (not null).
-    static func append(_ array: ArrayData, _ i: Int, into out: LeafValues, leaf: WriteLeaf) throws(ParquetError) {
+    static func append(_ array: ArrayData, _ i: Int, into out: LeafValues) throws(ParquetError) {
         if case .dictionary = array.type {
             guard let dictionary = array.dictionary else { throw ParquetError("a dictionary array without its dictionary") }
             let index = array.dictionaryIndex(i)
             guard index >= 0, index < dictionary.length else { throw ParquetError("dictionary index \(index) out of range") }
-            try append(dictionary, index, into: out, leaf: leaf)
+            try append(dictionary, index, into: out)
             return
         }
         switch array.type {
