@@ -339,6 +339,8 @@ struct FromArrowCommand: ParsableCommand {
     @Option(name: .customLong("data-page-size"), help: "The encoded size a data page is cut at, in bytes.") var dataPageSize = 1 << 20
     @Option(help: "on or off: dictionary-encode columns.") var dictionary = "on"
     @Option(help: "on or off: min, max and null count per column chunk.") var statistics = "on"
+    @Option(name: .customLong("page-index"), help: "on or off: each page's location, first row, min, max and nulls.") var pageIndex = "on"
+    @Option(name: .customLong("bloom-filter"), help: "Top-level columns that get bloom filters, comma-separated.") var bloomFilter: String?
 
     static let codecs: [String: ParquetCompression] = [
         "none": .uncompressed, "uncompressed": .uncompressed, "snappy": .snappy, "gzip": .gzip, "zstd": .zstd,
@@ -348,8 +350,8 @@ struct FromArrowCommand: ParsableCommand {
     func validate() throws {
         guard Self.codecs[compression.lowercased()] != nil else { throw ValidationError("--compression: one of none, snappy, gzip, zstd, lz4_raw, brotli") }
         guard [1, 2].contains(dataPageVersion) else { throw ValidationError("--data-page-version: 1 or 2") }
-        guard ["on", "off"].contains(dictionary), ["on", "off"].contains(statistics) else {
-            throw ValidationError("--dictionary and --statistics take on or off")
+        guard ["on", "off"].contains(dictionary), ["on", "off"].contains(statistics), ["on", "off"].contains(pageIndex) else {
+            throw ValidationError("--dictionary, --statistics and --page-index take on or off")
         }
         guard rowGroupRows > 0, dataPageSize > 0 else { throw ValidationError("--row-group-rows and --data-page-size must be positive") }
     }
@@ -357,7 +359,8 @@ struct FromArrowCommand: ParsableCommand {
     func run() throws {
         let options = ParquetWriteOptions(compression: Self.codecs[compression.lowercased()] ?? .snappy, compressionLevel: compressionLevel,
                                           dataPageVersion: dataPageVersion, dictionary: dictionary == "on", dataPageSize: dataPageSize,
-                                          rowGroupRows: rowGroupRows, statistics: statistics == "on")
+                                          rowGroupRows: rowGroupRows, statistics: statistics == "on", pageIndex: pageIndex == "on",
+                                          bloomFilterColumns: Set(list(bloomFilter) ?? []))
         let bytes: Buffer
         do {
             bytes = try Buffer(mappingFile: input)

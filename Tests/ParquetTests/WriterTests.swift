@@ -65,6 +65,29 @@ struct WriterTests {
         #expect(table.schema.fields.map(\.name) == ["name"])
     }
 
+    @Test func thePageIndexSkipsPagesThatCannotMatch() throws {
+        // One row group of 10,000 rows in pages of 500: ids 4,000-4,099 lie in one page.
+        let options = ParquetWriteOptions(maxRowsPerPage: 500, rowGroupRows: 100_000)
+        let reader = try Self.written(try Self.table(rows: 10_000), options)
+        #expect(reader.file.metadata.rowGroups.count == 1)
+        let offsets = try #require(try reader.file.offsetIndex(rowGroup: 0, column: 0))
+        #expect(offsets.pages.count == 20)
+        #expect(offsets.pages.map(\.firstRowIndex) == (0..<20).map { Int64($0 * 500) })
+        let index = try #require(try reader.file.columnIndex(rowGroup: 0, column: 0))
+        #expect(index.minValues.count == 20 && !index.nullPages.contains(true))
+        var iterator = try reader.batchIterator(ParquetReadOptions(filter: [.greaterOrEqual("id", .int(4_000)), .less("id", .int(4_100))]))
+        var ids: [Int64] = []
+        var skipped = 0
+        while let batch = try iterator.nextBatch() {
+            for i in 0..<batch.length { ids.append(batch.columns[0].value(i, as: Int64.self)) }
+            skipped = iterator.columns.values.map(\.pagesSkipped).max() ?? 0
+        }
+        #expect(ids == (4_000..<4_100).map { Int64($0) })
+        // Of the 8 pages before the match, the first is decoded (it comes with the chunk's
+        // dictionary page); the other 7 are passed over unread.
+        #expect(skipped == 7)
+    }
+
     @Test func filtersAreParsedFromJSONAndRefusedWhenMalformed() throws {
         let parsed = try ParquetPredicate.parse(json: #"[["a", ">=", 10], ["b", "in", ["x", "y"]], ["c", "is_null"], ["d", "=", 1.5], ["e", "=", true]]"#)
         #expect(parsed == [.greaterOrEqual("a", .int(10)), .isIn("b", [.string("x"), .string("y")]), .isNull("c"),

@@ -182,3 +182,57 @@ def test_encrypted_files_refuse_wrong_and_missing_keys(parquet_bin, tmp_path):
     assert tool(parquet_bin, "schema", plaintext).returncode == 0
     wrong = tool(parquet_bin, "schema", plaintext, "--footer-key", b"0123456789012346".hex())
     assert wrong.returncode == 2 and b"signature" in wrong.stderr
+
+
+@pytest.mark.parametrize("page_index_writer", ["pyarrow", "ours"])
+def test_page_index_pruning_returns_exactly_the_filtered_rows(parquet_bin, tmp_path, page_index_writer):
+    import json
+    n = 20_000
+    data = pa.table({"id": pa.array(range(n), pa.int64()), "v": pa.array([None if i % 17 == 0 else i * 0.5 for i in range(n)]),
+                     "s": pa.array([f"s{i // 1000:03d}" for i in range(n)])})
+    path = tmp_path / "indexed.parquet"
+    if page_index_writer == "pyarrow":
+        pq.write_table(data, path, write_page_index=True, data_page_size=2048, row_group_size=10_000)
+    else:
+        source = tmp_path / "in.arrows"
+        with pa.ipc.new_stream(source, data.schema) as writer:
+            writer.write_table(data)
+        result = tool(parquet_bin, "from-arrow", source, path, "--row-group-rows", "10000", "--data-page-size", "2048")
+        assert result.returncode == 0, result.stderr.decode()
+        column = pq.ParquetFile(path).metadata.row_group(0).column(0)
+        assert column.has_offset_index and column.has_column_index
+    for conditions in ([["id", ">=", 12_345], ["id", "<", 12_400]], [["s", "=", "s007"]], [["v", "is_null"], ["id", ">", 15_000]],
+                       [["id", "in", [3, 9_999, 10_000, 19_999]]]):
+        import functools
+        import pyarrow.compute as pc
+        ops = {"=": lambda f, v: f == v, "<": lambda f, v: f < v, ">": lambda f, v: f > v, ">=": lambda f, v: f >= v,
+               "in": lambda f, v: f.isin(v), "is_null": lambda f: f.is_null()}
+        expression = functools.reduce(lambda a, b: a & b, [ops[op](pc.field(c), *v) for c, op, *v in conditions])
+        theirs = pq.read_table(path, filters=expression)
+        ours = read_ours(parquet_bin, path, tmp_path, "--filter", json.dumps(conditions), "--batch-size", "777")
+        assert_same_table(ours, theirs)
+
+
+def test_bloom_filters_of_pyarrow_and_ours_agree_with_the_data(parquet_bin, tmp_path):
+    """parquet-testing's bloom-filtered files, and ours: equality filters read what pyarrow
+    reads; pyarrow finds our bloom filters where we put them."""
+    import json
+    for name in ("data_index_bloom_encoding_stats.parquet", "data_index_bloom_encoding_with_length.parquet"):
+        path = DATA[0].parent / name
+        table = pq.read_table(path)
+        for value in (table.column("String")[0].as_py(), "absent value"):
+            ours = read_ours(parquet_bin, path, tmp_path, "--filter", json.dumps([["String", "=", value]]))
+            assert ours.column("String").to_pylist() == [v for v in table.column("String").to_pylist() if v == value]
+    n = 5000
+    data = pa.table({"k": pa.array([f"key-{i * 7 % n}" for i in range(n)]), "i": pa.array(range(n), pa.int64())})
+    source, path = tmp_path / "in.arrows", tmp_path / "bloom.parquet"
+    with pa.ipc.new_stream(source, data.schema) as writer:
+        writer.write_table(data)
+    assert tool(parquet_bin, "from-arrow", source, path, "--bloom-filter", "k,i", "--row-group-rows", "1000").returncode == 0
+    metadata = pq.ParquetFile(path).metadata
+    assert all(metadata.row_group(g).column(c).bloom_filter_offset is not None for g in range(5) for c in range(2))
+    for conditions in ([["k", "=", "key-77"]], [["k", "in", ["key-1", "key-4999", "nope"]]], [["i", "=", 4321]]):
+        ours = read_ours(parquet_bin, path, tmp_path, "--filter", json.dumps(conditions))
+        c, op, v = conditions[0]
+        wanted = set(v) if op == "in" else {v}
+        assert ours.column(c).to_pylist() == [x for x in data.column(c).to_pylist() if x in wanted]

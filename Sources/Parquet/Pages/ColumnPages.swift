@@ -172,6 +172,16 @@ public struct ColumnPageReader: Sendable {
         return page
     }
 
+    /// Passes over the data page at `location`, which must be the next page, holding `values` values.
+    mutating func skip(_ location: ParquetOffsetIndex.PageLocation, values count: Int64) throws(ParquetError) {
+        guard location.offset == position, location.compressedPageSize >= 0, count >= 0,
+              location.offset <= Int64(file.count - 8) - Int64(location.compressedPageSize) else {
+            throw ParquetError("column \(column): the offset index's page at \(location.offset) is not the next page")
+        }
+        position = location.offset + Int64(location.compressedPageSize)
+        values += count
+    }
+
     private func decode(_ body: Buffer, header: ParquetPageHeader) throws(ParquetError) -> Buffer {
         do throws(ParquetError) {
             switch header.kind {

@@ -117,8 +117,46 @@ final class LeafColumnReader {
         } catch {
             throw ParquetError("column \(name): \(error.message)")
         }
+        rowsRead += started
         return started
     }
+
+    /// The rows read or skipped so far.
+    private(set) var rowsRead = 0
+    /// Where the chunk's data pages are, for skipping whole pages; nil reads every page.
+    var offsetIndex: ParquetOffsetIndex?
+    private var pagesLoaded = 0
+
+    /// Skips `rows` rows: whole pages the offset index shows lie inside them are passed over
+    /// unread (for columns without repetition), the rest decoded and dropped. Clears `batch`.
+    func skip(rows: Int) throws(ParquetError) {
+        var left = rows
+        while left > 0 {
+            if pageIndex >= pageEntries, maxRepetition == 0, pagesLoaded > 0, let pages = offsetIndex?.pages,
+               let next = pages.firstIndex(where: { $0.firstRowIndex == Int64(rowsRead) }), next + 1 < pages.count,
+               pages[next].offset == self.pages.position,
+               pages[next + 1].firstRowIndex - pages[next].firstRowIndex <= Int64(left) {
+                let count = Int(pages[next + 1].firstRowIndex - pages[next].firstRowIndex)
+                try self.pages.skip(pages[next], values: Int64(count))
+                rowsRead += count
+                left -= count
+                pagesSkipped += 1
+                continue
+            }
+            batch.reset()
+            // Without repetition a row is an entry: decode to the page's end, so that the next
+            // page can be passed over; the first row of a page that cannot be opens it.
+            var step = Swift.min(left, 1 << 16)
+            if maxRepetition == 0 && offsetIndex != nil { step = Swift.min(left, Swift.max(1, pageEntries - pageIndex)) }
+            let read = try read(rows: step)
+            batch.reset()
+            guard read == step else { throw ParquetError("column \(name): the chunk ends \(left - read) rows short") }
+            left -= read
+        }
+    }
+
+    /// The data pages passed over unread (for tests and measurement).
+    private(set) var pagesSkipped = 0
 
     private func consume(_ start: Int, _ end: Int) throws(ParquetError) {
         let n = end - start
@@ -211,6 +249,7 @@ final class LeafColumnReader {
                                        dictionary: dictionary)
             pageEntries = entries
             pageIndex = 0
+            pagesLoaded += 1
             return true
         }
         return false

@@ -232,6 +232,30 @@ enum FilterValues {
         }
     }
 
+    /// The PLAIN encoding of `value` in `column` (what its bloom filter hashes); nil when the value
+    /// has no exact form there, so that the filter cannot be consulted.
+    static func plain(_ value: ParquetValue, column: ParquetSchema.Column) -> [UInt8]? {
+        func bytes<T>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v) { Array($0) } }
+        var unsigned = false
+        if case .integer(_, false) = column.element.effectiveLogicalType { unsigned = true }
+        switch (column.physicalType, value) {
+        case (.int32, .int(let v)):
+            if unsigned { return UInt32(exactly: v).map { bytes($0.littleEndian) } }
+            return Int32(exactly: v).map { bytes($0.littleEndian) }
+        case (.int64, .int(let v)):
+            if unsigned && v < 0 { return nil }
+            return bytes(v.littleEndian)
+        case (.float, .double(let v)): return Float(exactly: v).map { bytes($0.bitPattern.littleEndian) }
+        case (.float, .int(let v)): return Float(exactly: v).map { bytes($0.bitPattern.littleEndian) }
+        case (.double, .double(let v)): return bytes(v.bitPattern.littleEndian)
+        case (.double, .int(let v)): return Double(exactly: v).map { bytes($0.bitPattern.littleEndian) }
+        case (.byteArray, .string(let v)): return Array(v.utf8)
+        case (.byteArray, .bytes(let v)): return v
+        case (.fixedLenByteArray, .bytes(let v)) where v.count == Int(column.element.typeLength ?? -1): return v
+        default: return nil
+        }
+    }
+
     /// Slot `i` of `array` for comparison; nil for a null (or a type filters do not compare).
     static func value(_ array: ArrayData, _ i: Int) -> Comparable? {
         guard array.isValid(i) else { return nil }

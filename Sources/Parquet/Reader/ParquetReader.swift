@@ -174,9 +174,13 @@ public struct ParquetBatchIterator {
     public let schema: Schema
     private var groupIndex = 0
     private var rowsLeft: Int64 = 0
+    /// The current row group's rows, the next row to read, and the rows that may match the filter.
+    private var groupRows: Int64 = 0
+    private var position: Int64 = 0
+    private var ranges: [Range<Int64>] = []
     /// Whether the mapped pages of a row group are released once it has been read.
     var releasesMappedPages = true
-    private var columns: [Int: LeafColumnReader] = [:]
+    private(set) var columns: [Int: LeafColumnReader] = [:]
     private let dictionaryColumns: Set<Int>
 
     init(reader: ParquetReader, options: ParquetReadOptions) throws(ParquetError) {
@@ -223,6 +227,51 @@ public struct ParquetBatchIterator {
         dictionaryColumns = dictionaries
     }
 
+    /// The rows of row group `group` that may satisfy `filter`, by the page index of the
+    /// filter's columns (all rows where a column has none).
+    static func rowRanges(_ file: ParquetFile, group: Int, rows: Int64, filter: [(ParquetPredicate, Int)],
+                          nodes: [ReadNode]) throws(ParquetError) -> [Range<Int64>] {
+        var ranges: [Range<Int64>] = [0..<rows]
+        for (predicate, node) in filter {
+            guard case .leaf(_, let column, _) = nodes[node], let offsets = try file.offsetIndex(rowGroup: group, column: column),
+                  let index = try file.columnIndex(rowGroup: group, column: column), index.nullPages.count == offsets.pages.count else {
+                continue
+            }
+            let leaf = file.schema.columns[column]
+            guard leaf.maxRepetitionLevel == 0 else { continue }
+            var matching: [Range<Int64>] = []
+            for (k, page) in offsets.pages.enumerated() {
+                let end = k + 1 < offsets.pages.count ? offsets.pages[k + 1].firstRowIndex : rows
+                guard page.firstRowIndex >= 0, page.firstRowIndex <= end, end <= rows else {
+                    throw ParquetError("column \(leaf.path.joined(separator: ".")): the offset index's pages are out of order")
+                }
+                let count = end - page.firstRowIndex
+                let nulls = index.nullPages[k] ? count : index.nullCounts?[k]
+                let min = index.nullPages[k] ? nil : FilterValues.statistic(index.minValues[k], column: leaf)
+                let max = index.nullPages[k] ? nil : FilterValues.statistic(index.maxValues[k], column: leaf)
+                guard predicate.mayMatch(min: min, max: max, nulls: nulls, values: count) else { continue }
+                if let last = matching.last, last.upperBound == page.firstRowIndex {
+                    matching[matching.count - 1] = last.lowerBound..<end
+                } else {
+                    matching.append(page.firstRowIndex..<end)
+                }
+            }
+            ranges = intersect(ranges, matching)
+        }
+        return ranges.filter { !$0.isEmpty }
+    }
+
+    private static func intersect(_ a: [Range<Int64>], _ b: [Range<Int64>]) -> [Range<Int64>] {
+        var out: [Range<Int64>] = []
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            let low = Swift.max(a[i].lowerBound, b[j].lowerBound), high = Swift.min(a[i].upperBound, b[j].upperBound)
+            if low < high { out.append(low..<high) }
+            if a[i].upperBound < b[j].upperBound { i += 1 } else { j += 1 }
+        }
+        return out
+    }
+
     /// Whether row group `group` may hold rows that satisfy `filter`, by its statistics.
     static func mayMatch(_ file: ParquetFile, group: Int, filter: [(ParquetPredicate, Int)], nodes: [ReadNode]) -> Bool {
         for (predicate, node) in filter {
@@ -237,6 +286,17 @@ public struct ParquetBatchIterator {
             let min = FilterValues.statistic(statistics?.minValue ?? (legacy ? statistics?.min : nil), column: leaf)
             let max = FilterValues.statistic(statistics?.maxValue ?? (legacy ? statistics?.max : nil), column: leaf)
             if !predicate.mayMatch(min: min, max: max, nulls: statistics?.nullCount, values: meta.numValues) { return false }
+            // Equality against a bloom filter: a value it has never seen is not in the chunk.
+            let wanted: [ParquetValue]
+            switch predicate {
+            case .equal(_, let v): wanted = [v]
+            case .isIn(_, let vs): wanted = vs
+            default: wanted = []
+            }
+            if !wanted.isEmpty, let bloom = try? file.bloomFilter(rowGroup: group, column: column) {
+                let encoded = wanted.map { FilterValues.plain($0, column: leaf) }
+                if !encoded.contains(where: { $0.map(bloom.mayContain) ?? true }) { return false }
+            }
         }
         return true
     }
@@ -285,18 +345,41 @@ public struct ParquetBatchIterator {
 
     /// The arrays of the next run of rows, every node read, or nil after the last.
     private mutating func readArrays() throws(ParquetError) -> ([ArrayData], Int)? {
-        while rowsLeft == 0 {
-            if groupIndex > 0 && releasesMappedPages { releasePages(of: rowGroups[groupIndex - 1]) }
-            guard groupIndex < rowGroups.count else { return nil }
-            let group = rowGroups[groupIndex]
-            groupIndex += 1
-            rowsLeft = reader.file.metadata.rowGroups[group].numRows
-            columns = [:]
-            guard rowsLeft > 0 else { continue }
-            for column in nodes.flatMap(\.columns) {
-                columns[column] = try LeafColumnReader(file: reader.file, rowGroup: group, column: column,
-                                                       keepsDictionary: dictionaryColumns.contains(column))
+        while true {
+            if groupIndex == 0 || position >= groupRows {
+                if groupIndex > 0 && releasesMappedPages { releasePages(of: rowGroups[groupIndex - 1]) }
+                guard groupIndex < rowGroups.count else { return nil }
+                let group = rowGroups[groupIndex]
+                groupIndex += 1
+                groupRows = reader.file.metadata.rowGroups[group].numRows
+                position = 0
+                columns = [:]
+                guard groupRows > 0 else { continue }
+                ranges = try Self.rowRanges(reader.file, group: group, rows: groupRows, filter: filter, nodes: nodes)
+                guard !ranges.isEmpty else {
+                    position = groupRows
+                    continue
+                }
+                for column in nodes.flatMap(\.columns) {
+                    let leaf = try LeafColumnReader(file: reader.file, rowGroup: group, column: column,
+                                                    keepsDictionary: dictionaryColumns.contains(column))
+                    if ranges != [0..<groupRows] { leaf.offsetIndex = try reader.file.offsetIndex(rowGroup: group, column: column) }
+                    columns[column] = leaf
+                }
             }
+            guard let range = ranges.first(where: { $0.upperBound > position }) else {
+                position = groupRows
+                continue
+            }
+            if range.lowerBound > position {
+                // Rows no page of the filter's columns can match: passed over.
+                let skipped = Int(range.lowerBound - position)
+                let readers = Array(columns.values)
+                try Self.forEach(readers.count, threads: threads) { (i) throws(ParquetError) in try readers[i].skip(rows: skipped) }
+                position = range.lowerBound
+            }
+            rowsLeft = range.upperBound - position
+            break
         }
         let rows = Int(min(Int64(batchSize), rowsLeft))
         let group = rowGroups[groupIndex - 1]
@@ -310,7 +393,7 @@ public struct ParquetBatchIterator {
                 throw ParquetError("column \(column.name) of row group \(group) holds fewer rows than the row group's \(expected)")
             }
         }
-        rowsLeft -= Int64(rows)
+        position += Int64(rows)
         let assembler = BatchAssembler(leaves: columns)
         let built = ResultSlots<ArrayData>(count: nodes.count)
         let nodes = self.nodes

@@ -10,6 +10,9 @@ struct ChunkOptions {
     var dataPageSize: Int
     var maxRowsPerPage: Int
     var statistics: Bool
+    var pageIndex: Bool
+    /// Whether the chunk gets a bloom filter.
+    var bloomFilter: Bool
 }
 
 /// A column chunk written as its values arrive: values are cut into pages of about the page
@@ -35,6 +38,13 @@ final class ColumnChunkWriter {
     private(set) var entries: Int64 = 0
     private var uncompressedBytes: Int64 = 0
     private var statistics: StatisticsBuilder
+    /// The pending page's statistics, added to the chunk's when the page is written.
+    private var pageStatistics: StatisticsBuilder
+    /// Each data page written: where it is among `pages`, its size, first row and statistics.
+    private var records: [(offset: Int, size: Int, firstRow: Int64, statistics: ParquetStatistics, entries: Int)] = []
+    private var rowsWritten: Int64 = 0
+    /// The hashes of the chunk's distinct values, for its bloom filter.
+    private var bloomHashes: Set<UInt64> = []
 
     init(leaf: WriteLeaf, options: ChunkOptions) {
         self.leaf = leaf
@@ -44,6 +54,7 @@ final class ColumnChunkWriter {
             dictionary = DictionaryEncoder(physicalType: leaf.physicalType, typeLength: leaf.typeLength)
         }
         statistics = StatisticsBuilder(leaf: leaf)
+        pageStatistics = statistics
     }
 
     /// Adds a batch's share of the chunk.
@@ -72,7 +83,7 @@ final class ColumnChunkWriter {
             pendingRows += rows
             pendingValues += end - e
             entries += Int64(end - e)
-            statistics.nulls += Int64(end - e - present)
+            pageStatistics.nulls += Int64(end - e - present)
             try add(values, from: v, count: present)
             e = end
             v += present
@@ -87,7 +98,14 @@ final class ColumnChunkWriter {
 
     private func add(_ values: LeafValues, from start: Int, count: Int) throws(ParquetError) {
         guard count > 0 else { return }
-        if options.statistics { statistics.update(values, from: start, count: count) }
+        if options.statistics || options.pageIndex { pageStatistics.update(values, from: start, count: count) }
+        if options.bloomFilter {
+            for k in start..<(start + count) {
+                let bytes = values.isByteArray ? values.byteArray(k)
+                    : UnsafeRawBufferPointer(start: values.values.base + k * values.width, count: values.width)
+                bloomHashes.insert(XXHash64.hash(bytes))
+            }
+        }
         if let dictionary {
             for k in start..<(start + count) {
                 let bytes = values.isByteArray ? values.byteArray(k)
@@ -181,6 +199,11 @@ final class ColumnChunkWriter {
             encodingStats.append(ParquetPageEncodingStats(pageType: 0, encoding: encoding, count: 1))
         }
         let headerBytes = header.thrift()
+        records.append((offset: pages.count, size: headerBytes.count + body.count, firstRow: rowsWritten,
+                        statistics: pageStatistics.statistics, entries: entries))
+        rowsWritten += Int64(pendingRows)
+        statistics.merge(pageStatistics)
+        pageStatistics = StatisticsBuilder(leaf: leaf)
         pages.append(contentsOf: headerBytes)
         pages.append(contentsOf: body)
         uncompressedBytes += Int64(headerBytes.count) + Int64(header.uncompressedPageSize)
@@ -205,7 +228,18 @@ final class ColumnChunkWriter {
 
     /// Ends the chunk: its bytes (dictionary page first) and its metadata, for a chunk that
     /// starts at `offset` in the file.
-    func finish(at offset: Int64) throws(ParquetError) -> (bytes: [[UInt8]], chunk: ParquetColumnChunk) {
+    /// The chunk's bloom filter (sized for its distinct values at a 1% false positive rate), if it gets one.
+    func bloomFilter() -> ParquetBloomFilter? {
+        guard options.bloomFilter, !bloomHashes.isEmpty else { return nil }
+        // m = -n ln(p) / ln(2)^2 bits for n values at p = 0.01; a power of two of bytes.
+        let bits = Double(bloomHashes.count) * 9.585
+        var bytes = 32
+        while Double(bytes * 8) < bits && bytes < 128 << 20 { bytes *= 2 }
+        return ParquetBloomFilter.make(hashes: Array(bloomHashes), bytes: bytes)
+    }
+
+    func finish(at offset: Int64) throws(ParquetError) -> (bytes: [[UInt8]], chunk: ParquetColumnChunk, columnIndex: [UInt8]?,
+                                                          offsetIndex: [UInt8]?) {
         try flushPage()
         var bytes: [UInt8] = []
         var dictionaryOffset: Int64?
@@ -240,7 +274,32 @@ final class ColumnChunkWriter {
                                        isEncrypted: false, crypto: nil, encryptedColumnMetadata: nil)
         let out = [bytes, pages]
         pages = []
-        return (out, chunk)
+        guard options.pageIndex, !records.isEmpty else { return (out, chunk, nil, nil) }
+        var offsets = ThriftCompactWriter()
+        offsets.nested { w in
+            w.list(1, structs: records) { w, page in
+                w.i64(1, dataOffset + Int64(page.offset))
+                w.i32(2, Int32(page.size))
+                w.i64(3, page.firstRow)
+            }
+        }
+        var columnIndex: [UInt8]?
+        if statistics.isOrdered {
+            var index = ThriftCompactWriter()
+            index.nested { w in
+                let nullPages = records.map { $0.statistics.minValue == nil && Int($0.statistics.nullCount ?? 0) == $0.entries }
+                w.list(1, bools: nullPages)
+                w.list(2, binaries: records.map { $0.statistics.minValue ?? [] })
+                w.list(3, binaries: records.map { $0.statistics.maxValue ?? [] })
+                w.i32(4, 0)
+                w.list(5, i64: records.map { $0.statistics.nullCount ?? 0 })
+            }
+            // A page of values without an order (all NaN, say) leaves the column without an index.
+            let complete = zip(records, records.map { $0.statistics.minValue == nil && Int($0.statistics.nullCount ?? 0) == $0.entries })
+                .allSatisfy { record, nullPage in nullPage || record.statistics.minValue != nil }
+            if complete { columnIndex = index.bytes }
+        }
+        return (out, chunk, columnIndex, offsets.bytes)
     }
 
     private func merged(_ stats: [ParquetPageEncodingStats]) -> [ParquetPageEncodingStats] {

@@ -23,12 +23,21 @@ public struct ParquetWriteOptions: Sendable, Hashable {
     public var statistics: Bool
     /// Whether the Arrow schema is stored (`ARROW:schema`), so that Arrow readers get the same types back.
     public var storeSchema: Bool
+    /// Whether each column chunk's page index (each data page's location, first row, min, max
+    /// and nulls) is written, so that readers can skip pages a filter excludes.
+    public var pageIndex: Bool
+    /// Top-level fields whose leaves get a bloom filter in every row group (for equality filters).
+    public var bloomFilterColumns: Set<String>
 
     /// Snappy, data pages v1, dictionaries of up to 1 MiB, pages of 1 MiB and 20,000 rows,
-    /// row groups of 1,048,576 rows, statistics, and the stored Arrow schema: Arrow C++'s defaults.
+    /// row groups of 1,048,576 rows, statistics, and the stored Arrow schema (Arrow C++'s
+    /// defaults), and the page index (which Arrow C++ writes only when asked).
     public init(compression: ParquetCompression = .snappy, compressionLevel: Int? = nil, dataPageVersion: Int = 1,
                 dictionary: Bool = true, dictionaryPageSizeLimit: Int = 1 << 20, dataPageSize: Int = 1 << 20,
-                maxRowsPerPage: Int = 20_000, rowGroupRows: Int = 1 << 20, statistics: Bool = true, storeSchema: Bool = true) {
+                maxRowsPerPage: Int = 20_000, rowGroupRows: Int = 1 << 20, statistics: Bool = true, storeSchema: Bool = true,
+                pageIndex: Bool = true, bloomFilterColumns: Set<String> = []) {
+        self.pageIndex = pageIndex
+        self.bloomFilterColumns = bloomFilterColumns
         self.compression = compression
         self.compressionLevel = compressionLevel
         self.dataPageVersion = dataPageVersion
@@ -110,6 +119,11 @@ public final class ParquetWriter {
     private var rowGroups: [ParquetRowGroup] = []
     private var totalRows: Int64 = 0
     private var finished = false
+    /// The page indexes of the chunks written (row group, column, column index, offset index),
+    /// written after the last row group.
+    private var indexes: [(group: Int, column: Int, columnIndex: [UInt8]?, offsetIndex: [UInt8])] = []
+    /// The bloom filters of the chunks written, written after the last row group.
+    private var blooms: [(group: Int, column: Int, filter: ParquetBloomFilter)] = []
     private let fileOutput: ParquetFileOutput?
 
     /// Writes to a new file at `path`.
@@ -143,12 +157,17 @@ public final class ParquetWriter {
     private var chunkOptions: ChunkOptions {
         ChunkOptions(codec: options.compression, compressionLevel: options.compressionLevel, dataPageVersion: options.dataPageVersion,
                      dictionary: options.dictionary, dictionaryPageSizeLimit: options.dictionaryPageSizeLimit,
-                     dataPageSize: options.dataPageSize, maxRowsPerPage: options.maxRowsPerPage, statistics: options.statistics)
+                     dataPageSize: options.dataPageSize, maxRowsPerPage: options.maxRowsPerPage, statistics: options.statistics,
+                     pageIndex: options.pageIndex, bloomFilter: false)
     }
 
     private func startRowGroup() {
         let chunkOptions = chunkOptions
-        chunks = layout.leaves.map { ColumnChunkWriter(leaf: $0, options: chunkOptions) }
+        chunks = layout.leaves.map { leaf in
+            var options = chunkOptions
+            options.bloomFilter = self.options.bloomFilterColumns.contains(leaf.path[0])
+            return ColumnChunkWriter(leaf: leaf, options: options)
+        }
         rowsInGroup = 0
     }
 
@@ -192,9 +211,11 @@ public final class ParquetWriter {
         let start = position
         var columns: [ParquetColumnChunk] = []
         var uncompressed: Int64 = 0
-        for chunk in chunks {
-            let (pieces, column) = try chunk.finish(at: position)
+        for (c, chunk) in chunks.enumerated() {
+            let (pieces, column, columnIndex, offsetIndex) = try chunk.finish(at: position)
             for piece in pieces where !piece.isEmpty { try emit(piece) }
+            if let offsetIndex { indexes.append((rowGroups.count, c, columnIndex, offsetIndex)) }
+            if let bloom = chunk.bloomFilter() { blooms.append((rowGroups.count, c, bloom)) }
             uncompressed += column.metadata?.totalUncompressedSize ?? 0
             columns.append(column)
         }
@@ -211,6 +232,24 @@ public final class ParquetWriter {
         guard !finished else { throw ParquetError("the writer is finished") }
         try finishRowGroup()
         finished = true
+        for bloom in blooms {
+            let bytes = bloom.filter.serialized()
+            rowGroups[bloom.group].columns[bloom.column].metadata?.bloomFilterOffset = position
+            rowGroups[bloom.group].columns[bloom.column].metadata?.bloomFilterLength = Int32(bytes.count)
+            try emit(bytes)
+        }
+        // The page index: every column index, then every offset index, before the footer.
+        for index in indexes {
+            guard let bytes = index.columnIndex else { continue }
+            rowGroups[index.group].columns[index.column].columnIndexOffset = position
+            rowGroups[index.group].columns[index.column].columnIndexLength = Int32(bytes.count)
+            try emit(bytes)
+        }
+        for index in indexes {
+            rowGroups[index.group].columns[index.column].offsetIndexOffset = position
+            rowGroups[index.group].columns[index.column].offsetIndexLength = Int32(index.offsetIndex.count)
+            try emit(index.offsetIndex)
+        }
         var metadata = ParquetFileMetadata(version: 2, schema: layout.elements, numRows: totalRows, rowGroups: rowGroups)
         var keyValue = schema.metadata.pairs.map { ParquetKeyValue(key: $0.key, value: $0.value) }
         if options.storeSchema {

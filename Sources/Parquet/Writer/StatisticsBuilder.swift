@@ -70,6 +70,28 @@ struct StatisticsBuilder {
         seen = true
     }
 
+    /// Whether the column's type has an order here (its pages can carry min and max).
+    var isOrdered: Bool { order != .none }
+
+    /// Adds what `other` (of the same column) saw.
+    mutating func merge(_ other: StatisticsBuilder) {
+        nulls += other.nulls
+        guard other.seen else { return }
+        lowInt = Swift.min(lowInt, other.lowInt)
+        highInt = Swift.max(highInt, other.highInt)
+        lowUInt = Swift.min(lowUInt, other.lowUInt)
+        highUInt = Swift.max(highUInt, other.highUInt)
+        lowFloat = Swift.min(lowFloat, other.lowFloat)
+        highFloat = Swift.max(highFloat, other.highFloat)
+        if let l = other.low, low.map({ Self.compareArrays(l, $0) < 0 }) ?? true { low = l }
+        if let h = other.high, high.map({ Self.compareArrays($0, h) < 0 }) ?? true { high = h }
+        seen = true
+    }
+
+    private static func compareArrays(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        a.withUnsafeBytes { a in b.withUnsafeBytes { b in compare(a, b) } }
+    }
+
     private static func less(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
         b.withUnsafeBytes { b in compare(a, b) < 0 }
     }
