@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "flight-sql-server", targets: ["flight-sql-server"]),
         .executable(name: "flightsql", targets: ["flightsql"]),
         .executable(name: "parquet", targets: ["parquet"]),
+        .executable(name: "parquet-fuzz", targets: ["parquet-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -144,6 +145,11 @@ let package = Package(
         .target(
             name: "Parquet",
             dependencies: ["ArrowCore", "CSnappy", "CZlib", "CBrotli", "COpenSSL"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "parquet-fuzz",
+            dependencies: ["ArrowCore", "Parquet"],
             swiftSettings: strict
         ),
         .executableTarget(

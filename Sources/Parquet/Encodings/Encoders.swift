@@ -107,58 +107,89 @@ final class DictionaryEncoder {
         return h ^ (h >> 32)
     }
 
-    @inline(__always)
-    private func same(_ index: Int, _ p: UnsafeRawPointer, _ n: Int) -> Bool {
-        if values.isByteArray {
-            let candidate = values.byteArray(index)
-            guard candidate.count == n else { return false }
-            guard n > 0, let base = candidate.baseAddress else { return true }
-            // Short values compare inline: a library call costs more than they do.
-            if n <= 32 {
-                var k = 0
-                while k + 8 <= n {
-                    if base.loadUnaligned(fromByteOffset: k, as: UInt64.self) != p.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
-                    k += 8
-                }
-                while k < n {
-                    if base.load(fromByteOffset: k, as: UInt8.self) != p.load(fromByteOffset: k, as: UInt8.self) { return false }
-                    k += 1
-                }
-                return true
+    /// The indices of values `start..<start + count` of `source`, each added if new, appended
+    /// to `out`. The table is read through locals: this loop runs once per value written.
+    func indices(of source: LeafValues, from start: Int, count: Int, into out: inout [Int32]) throws(ParquetError) {
+        out.reserveCapacity(out.count + count)
+        let byteArray = source.isByteArray, sourceWidth = source.width
+        let data = UnsafeRawPointer(source.values.base)
+        let offsets = UnsafeRawPointer(source.offsets.base).assumingMemoryBound(to: Int32.self)
+        var slots = self.slots, hashes = self.hashes, mask = capacity - 1
+        var known = UnsafeRawPointer(values.values.base)
+        var knownOffsets = UnsafeRawPointer(values.offsets.base).assumingMemoryBound(to: Int32.self)
+        for k in start..<(start + count) {
+            let p: UnsafeRawPointer, n: Int
+            if byteArray {
+                let begin = Int(offsets[k])
+                p = data + begin
+                n = Int(offsets[k + 1]) - begin
+            } else {
+                p = data + k * sourceWidth
+                n = sourceWidth
             }
-            return memcmp(base, p, n) == 0
-        }
-        let base = UnsafeRawPointer(values.values.base) + index * width
-        switch width {
-        case 4: return base.loadUnaligned(as: UInt32.self) == p.loadUnaligned(as: UInt32.self)
-        case 8: return base.loadUnaligned(as: UInt64.self) == p.loadUnaligned(as: UInt64.self)
-        default: return memcmp(base, p, width) == 0
+            let h = Self.hash(p, n)
+            var slot = Int(truncatingIfNeeded: h) & mask
+            var found: Int32 = -1
+            while true {
+                let existing = slots[slot]
+                if existing < 0 { break }
+                if hashes[slot] == h {
+                    let q: UnsafeRawPointer, m: Int
+                    if byteArray {
+                        let begin = Int(knownOffsets[Int(existing)])
+                        q = known + begin
+                        m = Int(knownOffsets[Int(existing) + 1]) - begin
+                    } else {
+                        q = known + Int(existing) * n
+                        m = n
+                    }
+                    if m == n && Self.equal(p, q, n) {
+                        found = existing
+                        break
+                    }
+                }
+                slot = (slot + 1) & mask
+            }
+            if found < 0 {
+                found = Int32(values.count)
+                if byteArray {
+                    try values.appendByteArray(p, count: n)
+                } else {
+                    values.values.append(p, count: n)
+                    values.count += 1
+                }
+                slots[slot] = found
+                hashes[slot] = h
+                if values.count * 2 > capacity {
+                    grow()
+                    slots = self.slots
+                    hashes = self.hashes
+                    mask = capacity - 1
+                }
+                known = UnsafeRawPointer(values.values.base)
+                knownOffsets = UnsafeRawPointer(values.offsets.base).assumingMemoryBound(to: Int32.self)
+            }
+            out.append(found)
         }
     }
 
-    /// The index of the value of `n` bytes at `p`, added if new.
     @inline(__always)
-    func index(_ p: UnsafeRawPointer, _ n: Int) throws(ParquetError) -> Int32 {
-        let h = Self.hash(p, n)
-        let mask = capacity - 1
-        var slot = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let existing = slots[slot]
-            if existing < 0 { break }
-            if hashes[slot] == h && same(Int(existing), p, n) { return existing }
-            slot = (slot + 1) & mask
+    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        switch n {
+        case 4: return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+        case 8: return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+        default:
+            var k = 0
+            while k + 8 <= n {
+                if a.loadUnaligned(fromByteOffset: k, as: UInt64.self) != b.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                k += 8
+            }
+            while k < n {
+                if a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) { return false }
+                k += 1
+            }
+            return true
         }
-        let index = Int32(values.count)
-        if values.isByteArray {
-            try values.appendByteArray(p, count: n)
-        } else {
-            values.values.append(p, count: n)
-            values.count += 1
-        }
-        slots[slot] = index
-        hashes[slot] = h
-        if values.count * 2 > capacity { grow() }
-        return index
     }
 
     private func grow() {

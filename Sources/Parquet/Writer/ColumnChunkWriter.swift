@@ -107,11 +107,7 @@ final class ColumnChunkWriter {
             }
         }
         if let dictionary {
-            for k in start..<(start + count) {
-                let bytes = values.isByteArray ? values.byteArray(k)
-                    : UnsafeRawBufferPointer(start: values.values.base + k * values.width, count: values.width)
-                indices.append(try dictionary.index(bytes.baseAddress ?? UnsafeRawPointer(values.values.base), bytes.count))
-            }
+            try dictionary.indices(of: values, from: start, count: count, into: &indices)
             if dictionary.byteSize > options.dictionaryPageSizeLimit {
                 // Too many distinct values: the rest of the chunk is PLAIN.
                 try flushPage()

@@ -60,11 +60,21 @@ struct StatisticsBuilder {
                 highInt = max(highInt, v)
             }
         case .bytes:
+            // The first eight bytes, big-endian, settle most comparisons without a library call.
+            var lowPrefix = low.map(Self.prefix) ?? 0
+            var highPrefix = high.map(Self.prefix) ?? 0
             for k in start..<(start + count) {
                 let v = values.isByteArray ? values.byteArray(k)
                     : UnsafeRawBufferPointer(start: values.values.base + k * values.width, count: values.width)
-                if low.map({ Self.less(v, $0) }) ?? true { low = Array(v) }
-                if high.map({ Self.less($0, v) }) ?? true { high = Array(v) }
+                let p = Self.prefix(v)
+                if low == nil || p < lowPrefix || (p == lowPrefix && low.map({ Self.less(v, $0) }) ?? true) {
+                    low = Array(v)
+                    lowPrefix = p
+                }
+                if high == nil || p > highPrefix || (p == highPrefix && high.map({ Self.less($0, v) }) ?? true) {
+                    high = Array(v)
+                    highPrefix = p
+                }
             }
         }
         seen = true
@@ -90,6 +100,18 @@ struct StatisticsBuilder {
 
     private static func compareArrays(_ a: [UInt8], _ b: [UInt8]) -> Int {
         a.withUnsafeBytes { a in b.withUnsafeBytes { b in compare(a, b) } }
+    }
+
+    /// The first eight bytes of `bytes` as a big-endian integer, zeros after its end: ordered as the bytes are, where they differ.
+    @inline(__always)
+    private static func prefix(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var p: UInt64 = 0
+        for i in 0..<8 { p = p << 8 | UInt64(i < bytes.count ? bytes[i] : 0) }
+        return p
+    }
+
+    private static func prefix(_ bytes: [UInt8]) -> UInt64 {
+        bytes.withUnsafeBytes { prefix($0) }
     }
 
     private static func less(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
