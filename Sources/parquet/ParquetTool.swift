@@ -290,6 +290,7 @@ struct ToArrowCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Rows per record batch.") var batchSize = 65_536
     @Option(help: "Conditions every row must meet, as JSON: [[\"col\", \">=\", 10], [\"name\", \"in\", [\"a\", \"b\"]]].") var filter: String?
     @Option(help: "Threads decoding columns at once.") var threads = 1
+    @Flag(name: .customLong("verify-checksums"), help: "Check pages that carry a CRC against it.") var verifyChecksums = false
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -302,6 +303,7 @@ struct ToArrowCommand: ParsableCommand {
         let reader = try openReader(file, keys: keys)
         var options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) }, batchSize: batchSize,
                                          threads: threads)
+        options.verifiesChecksums = verifyChecksums
         if let filter {
             do {
                 options.filter = try ParquetPredicate.parse(json: filter)

@@ -1,4 +1,5 @@
 import ArrowCore
+import CZlib
 
 /// A page's header (`PageHeader` and the header of its kind).
 public struct ParquetPageHeader: Sendable, Hashable {
@@ -54,6 +55,8 @@ public struct ColumnPageReader: Sendable {
     let hasDictionary: Bool
     var pagesRead = 0
     var dataPagesRead = 0
+    /// Whether pages that carry a CRC are checked against it.
+    var verifiesChecksums = false
 
     /// The values of data pages read so far.
     public var valuesRead: Int64 { values }
@@ -116,6 +119,13 @@ public struct ColumnPageReader: Sendable {
             throw ParquetError("column \(column): its pages decode to more than the \(declaredBytes) bytes its metadata declares")
         }
         let body = file.slice(offset: start, count: Int(header.compressedPageSize))
+        if verifiesChecksums, let expected = header.crc {
+            // CRC-32 (zlib's) of the page as stored, after the header.
+            let actual = UInt32(crc32(0, body.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(body.count)))
+            guard actual == UInt32(bitPattern: expected) else {
+                throw ParquetError("column \(column): the page at offset \(position) fails its CRC check (stored \(UInt32(bitPattern: expected)), computed \(actual))")
+            }
+        }
         let page = ParquetPage(header: header, bytes: try decode(body, header: header))
         values += header.dataValues
         position = Int64(start) + Int64(header.compressedPageSize)

@@ -206,7 +206,6 @@ enum DenseValues {
 /// Physical values to Arrow values.
 enum LeafConversion {
     static func dense(_ values: LeafValues, to type: DataType) throws(ParquetError) -> DenseValues {
-        let n = values.count
         let physical = values.physicalType
         switch (physical, type) {
         case (_, .null):
@@ -235,7 +234,6 @@ enum LeafConversion {
              (.byteArray, .utf8View), (.byteArray, .binaryView):
             return .binary(offsets: values.offsets.finish(), data: values.values.finish())
         default:
-            _ = n
             throw ParquetError("\(physical) values cannot be read as \(type)")
         }
     }

@@ -49,7 +49,7 @@ final class LeafColumnReader {
     /// The entries a page may claim whatever its size (all nulls, say, RLE-encoded).
     static let entriesWithoutBytes = 1 << 24
 
-    init(file: ParquetFile, rowGroup: Int, column index: Int, keepsDictionary: Bool) throws(ParquetError) {
+    init(file: ParquetFile, rowGroup: Int, column index: Int, keepsDictionary: Bool, verifiesChecksums: Bool = false) throws(ParquetError) {
         column = file.schema.columns[index]
         name = column.path.joined(separator: ".")
         maxDefinition = column.maxDefinitionLevel
@@ -58,6 +58,7 @@ final class LeafColumnReader {
             throw ParquetError("column \(name) nests too deeply")
         }
         pages = try file.pageReader(rowGroup: rowGroup, column: index)
+        pages.verifiesChecksums = verifiesChecksums
         let values = LeafValues(physicalType: column.physicalType, typeLength: Int(column.element.typeLength ?? 0), column: name)
         values.keepsDictionary = keepsDictionary
         batch = LeafBatch(values)

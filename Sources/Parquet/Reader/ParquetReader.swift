@@ -16,6 +16,8 @@ public struct ParquetReadOptions: Sendable, Hashable {
     public var dictionaryColumns: Set<String>
     /// How many threads decode a batch's columns at once (1: the calling thread alone).
     public var threads: Int
+    /// Whether pages that carry a CRC-32 are checked against it (a mismatch is an error).
+    public var verifiesChecksums: Bool = false
     /// Conditions on top-level columns that every row read satisfies. Row groups whose
     /// statistics show that no row can are skipped unread; the rest are filtered row by row.
     public var filter: [ParquetPredicate]
@@ -170,6 +172,7 @@ public struct ParquetBatchIterator {
     let rowGroups: [Int]
     let batchSize: Int
     let threads: Int
+    let verifiesChecksums: Bool
     /// The schema of the batches.
     public let schema: Schema
     private var groupIndex = 0
@@ -214,6 +217,7 @@ public struct ParquetBatchIterator {
         guard options.batchSize > 0 else { throw ParquetError("a batch size of \(options.batchSize)") }
         batchSize = options.batchSize
         threads = max(1, options.threads)
+        verifiesChecksums = options.verifiesChecksums
         schema = Schema(nodes.prefix(shown).map(\.field), metadata: reader.schema.metadata)
         var dictionaries = Set<Int>()
         func visit(_ node: ReadNode) {
@@ -362,7 +366,8 @@ public struct ParquetBatchIterator {
                 }
                 for column in nodes.flatMap(\.columns) {
                     let leaf = try LeafColumnReader(file: reader.file, rowGroup: group, column: column,
-                                                    keepsDictionary: dictionaryColumns.contains(column))
+                                                    keepsDictionary: dictionaryColumns.contains(column),
+                                                    verifiesChecksums: verifiesChecksums)
                     if ranges != [0..<groupRows] { leaf.offsetIndex = try reader.file.offsetIndex(rowGroup: group, column: column) }
                     columns[column] = leaf
                 }

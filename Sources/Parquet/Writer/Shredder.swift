@@ -221,7 +221,11 @@ enum Physical {
         case .decimal(let bits, _, _):
             // Little-endian two's complement to the big-endian bytes of the column's width.
             let width = out.width, bytes = bits / 8
-            let base = array.buffers[1].bytes.baseAddress.unsafelyUnwrapped + (array.offset + i) * bytes
+            guard array.buffers.count > 1, let start = array.buffers[1].baseAddress,
+                  array.buffers[1].count >= (array.offset + i + 1) * bytes else {
+                throw ParquetError("a decimal array without its values")
+            }
+            let base = start + (array.offset + i) * bytes
             out.values.reserve(width)
             let target = out.values.end.assumingMemoryBound(to: UInt8.self)
             for k in 0..<width { target[k] = base.load(fromByteOffset: width - 1 - k, as: UInt8.self) }
