@@ -49,7 +49,7 @@ struct BatchAssembler {
             return try leaf(field, reader: reader, levels: levels)
         case .structure(let field, let children, let levels):
             guard let column = node.columns.first, let reader = leaves[column] else { throw ParquetError("a struct without columns") }
-            let slots = Self.slots(reader.batch, levels, maxRepetition: reader.maxRepetition)
+            let slots = Self.slots(reader.batch, levels, maxRepetition: reader.maxRepetition, maxDefinition: reader.maxDefinition)
             var arrays: [ArrayData] = []
             for child in children {
                 let array = try build(child)
@@ -64,6 +64,7 @@ struct BatchAssembler {
             let batch = reader.batch
             let n = batch.entries
             let hasDefinition = batch.definition.count > 0, hasRepetition = reader.maxRepetition > 0
+            let full = Int16(reader.maxDefinition)
             let def = batch.definitionLevels, rep = batch.repetitionLevels
             let ancestor = Int16(levels.ancestorDefinition), slotRepetition = Int16(levels.repetition)
             let threshold = Int16(levels.definition)
@@ -81,8 +82,24 @@ struct BatchAssembler {
                 // validity where the next slot goes, and moves on only if it is a slot.
                 func scan<Offset: FixedWidthInteger>(_ target: UnsafeMutablePointer<Offset>) {
                     var count = 0, nulls = 0, held = 0
+                    if !hasDefinition && hasRepetition {
+                        // Every entry holds a value: slots and elements by repetition alone.
+                        for i in 0..<n {
+                            let r = rep[i]
+                            target[count] = Offset(truncatingIfNeeded: held)
+                            count &+= r <= slotRepetition ? 1 : 0
+                            held &+= r <= elementRepeat ? 1 : 0
+                        }
+                        out.initialize(repeating: 1, count: count)
+                        target[count] = Offset(truncatingIfNeeded: held)
+                        written = count
+                        slots.count = count
+                        slots.nulls = 0
+                        elements = held
+                        return
+                    }
                     for i in 0..<n {
-                        let d = hasDefinition ? def[i] : 0, r = hasRepetition ? rep[i] : 0
+                        let d = hasDefinition ? def[i] : full, r = hasRepetition ? rep[i] : 0
                         let isSlot = d >= ancestor && r <= slotRepetition
                         let ok = d >= threshold
                         target[count] = Offset(truncatingIfNeeded: held)
@@ -116,14 +133,14 @@ struct BatchAssembler {
     }
 
     /// The slots of a node with `levels` among the entries of `batch`.
-    static func slots(_ batch: LeafBatch, _ levels: NodeLevels, maxRepetition: Int) -> Slots {
+    static func slots(_ batch: LeafBatch, _ levels: NodeLevels, maxRepetition: Int, maxDefinition: Int) -> Slots {
         let n = batch.entries
         let flat = levels.ancestorDefinition == 0 && (maxRepetition == 0 || levels.repetition >= maxRepetition)
         // Every entry a slot, every slot full: nothing to look at.
         if flat && (batch.entriesBelowMaximum == 0 || batch.definition.count == 0) { return Slots(count: n, nulls: 0, valid: nil) }
         // Every entry holds a value, so every entry below this node is a slot and a full one.
         if batch.entriesBelowMaximum == 0 && levels.repetition >= maxRepetition { return Slots(count: n, nulls: 0, valid: nil) }
-        let hasDefinition = batch.definition.count > 0
+        let hasDefinition = batch.definition.count > 0, full = Int16(maxDefinition)
         let def = batch.definitionLevels
         let rep = batch.repetitionLevels
         let threshold = Int16(levels.definition), ancestor = Int16(levels.ancestorDefinition), repetition = Int16(levels.repetition)
@@ -140,7 +157,7 @@ struct BatchAssembler {
                 count = n
             } else {
                 for i in 0..<n {
-                    let d = hasDefinition ? def[i] : 0, r = maxRepetition > 0 ? rep[i] : 0
+                    let d = hasDefinition ? def[i] : full, r = maxRepetition > 0 ? rep[i] : 0
                     if d >= ancestor && r <= repetition {
                         let ok: UInt8 = d >= threshold ? 1 : 0
                         out[count] = ok
@@ -158,7 +175,7 @@ struct BatchAssembler {
 
     private func leaf(_ field: Field, reader: LeafColumnReader, levels: NodeLevels) throws(ParquetError) -> ArrayData {
         let batch = reader.batch
-        let slots = Self.slots(batch, levels, maxRepetition: reader.maxRepetition)
+        let slots = Self.slots(batch, levels, maxRepetition: reader.maxRepetition, maxDefinition: reader.maxDefinition)
         let values = batch.values
         let present = slots.count - slots.nulls
         guard values.count == present else {

@@ -2,7 +2,8 @@ import ArrowCore
 
 /// The levels and values of one leaf column for a run of rows.
 final class LeafBatch {
-    /// Int16 definition levels, one per entry, when the column's maximum is above 0.
+    /// Int16 definition levels, one per entry, when the column's maximum is above 0 and some
+    /// entry lacks a value (empty: every entry is at the maximum).
     let definition = GrowableBuffer()
     /// Int16 repetition levels, one per entry, when the column's maximum is above 0.
     let repetition = GrowableBuffer()
@@ -22,6 +23,16 @@ final class LeafBatch {
         entriesBelowMaximum = 0
         values.reset()
     }
+
+    /// Appends `count` definition levels of `level`.
+    func appendDefinitions(_ level: Int16, count: Int) {
+        definition.reserve(2 * count)
+        definition.end.assumingMemoryBound(to: Int16.self).initialize(repeating: level, count: count)
+        definition.advance(2 * count)
+    }
+
+    /// Whether definition levels are held: none are while every entry holds a value.
+    var hasDefinitionLevels: Bool { definition.count > 0 }
 
     var definitionLevels: UnsafePointer<Int16> { UnsafePointer(definition.base.assumingMemoryBound(to: Int16.self)) }
     var repetitionLevels: UnsafePointer<Int16> { UnsafePointer(repetition.base.assumingMemoryBound(to: Int16.self)) }
@@ -170,11 +181,17 @@ final class LeafColumnReader {
         }
         firstEntry = false
         if maxDefinition > 0 {
-            if !pageIsFull {
-                present = pageDefinition.withUnsafeBufferPointer { def in Self.count(def, from: start, to: end, equalTo: Int16(maxDefinition)) }
+            // A batch keeps no definition levels while every entry holds a value; the first
+            // that does not fills them in for the entries before it.
+            let maximum = Int16(maxDefinition)
+            if pageIsFull {
+                if batch.definition.count > 0 { batch.appendDefinitions(maximum, count: n) }
+            } else {
+                if batch.definition.count == 0 && batch.entries > 0 { batch.appendDefinitions(maximum, count: batch.entries) }
+                present = pageDefinition.withUnsafeBufferPointer { def in Self.count(def, from: start, to: end, equalTo: maximum) }
+                batch.entriesBelowMaximum += n - present
+                pageDefinition.withUnsafeBytes { batch.definition.append($0.baseAddress.unsafelyUnwrapped + 2 * start, count: 2 * n) }
             }
-            batch.entriesBelowMaximum += n - present
-            pageDefinition.withUnsafeBytes { batch.definition.append($0.baseAddress.unsafelyUnwrapped + 2 * start, count: 2 * n) }
         }
         if present > 0 {
             guard let decoder else { throw ParquetError("a page holds values it gives no encoding for") }
@@ -217,7 +234,7 @@ final class LeafColumnReader {
                 }
                 if maxDefinition > 0 {
                     pageDefinition = try Self.levelsV1(&cursor, encoding: definitionEncoding, maximum: maxDefinition, count: entries,
-                                                       what: "definition levels")
+                                                       what: "definition levels", lazily: true)
                 }
                 values = UnsafeRawBufferPointer(rebasing: bytes[cursor.position...])
             case .dataPageV2(let count, _, _, let pageEncoding, let definitionLength, let repetitionLength, _, _):
@@ -230,14 +247,16 @@ final class LeafColumnReader {
                     pageRepetition = try Self.levels(repetitionBytes, maximum: maxRepetition, count: entries, what: "repetition levels")
                 }
                 if maxDefinition > 0 {
-                    pageDefinition = try Self.levels(definitionBytes, maximum: maxDefinition, count: entries, what: "definition levels")
+                    pageDefinition = try Self.levels(definitionBytes, maximum: maxDefinition, count: entries, what: "definition levels",
+                                                     lazily: true)
                 }
                 values = UnsafeRawBufferPointer(rebasing: bytes[Int(repetitionLength + definitionLength)...])
             case .indexPage, .other:
                 continue
             }
             var present = entries
-            if maxDefinition > 0 {
+            // Empty definition levels of a page with entries: every one holds a value.
+            if maxDefinition > 0 && !pageDefinition.isEmpty {
                 present = pageDefinition.withUnsafeBufferPointer { Self.count($0, from: 0, to: entries, equalTo: Int16(maxDefinition)) }
             }
             pageIsFull = present == entries
@@ -275,12 +294,12 @@ final class LeafColumnReader {
 
     /// A v1 page's levels: RLE with a 4-byte length, or the deprecated BIT_PACKED.
     private static func levelsV1(_ cursor: inout ByteCursor, encoding: ParquetEncoding, maximum: Int, count: Int,
-                                 what: String) throws(ParquetError) -> [Int16] {
+                                 what: String, lazily: Bool = false) throws(ParquetError) -> [Int16] {
         switch encoding {
         case .rle:
             let length = Int(try cursor.littleEndianUInt32())
             let bytes = try cursor.take(length, what: what)
-            return try levels(bytes, maximum: maximum, count: count, what: what)
+            return try levels(bytes, maximum: maximum, count: count, what: what, lazily: lazily)
         case .bitPacked:
             let width = bitWidth(of: maximum)
             let bytes = try cursor.take(LegacyBitPacked.byteCount(values: count, bitWidth: width), what: what)
@@ -296,8 +315,23 @@ final class LeafColumnReader {
         }
     }
 
-    /// RLE / bit-packed levels, each at most `maximum`.
-    private static func levels(_ bytes: UnsafeRawBufferPointer, maximum: Int, count: Int, what: String) throws(ParquetError) -> [Int16] {
+    /// Whether `bytes` are one RLE run of `maximum` covering `count` levels: a page whose every
+    /// entry holds a value, whose levels need not be decoded.
+    private static func isOneRun(_ bytes: UnsafeRawBufferPointer, of maximum: Int, count: Int) -> Bool {
+        var cursor = ByteCursor(bytes)
+        guard let header = try? cursor.uleb(), header & 1 == 0, header >> 1 >= UInt64(count) else { return false }
+        let width = (bitWidth(of: maximum) + 7) / 8
+        guard let value = try? cursor.take(width, what: "") else { return false }
+        var v = 0
+        for k in 0..<width { v |= Int(value[k]) << (8 * k) }
+        return v == maximum
+    }
+
+    /// RLE / bit-packed levels, each at most `maximum`; empty when they are all `maximum` and
+    /// `lazily` allows leaving them undecoded.
+    private static func levels(_ bytes: UnsafeRawBufferPointer, maximum: Int, count: Int, what: String,
+                               lazily: Bool = false) throws(ParquetError) -> [Int16] {
+        if lazily && count > 0 && isOneRun(bytes, of: maximum, count: count) { return [] }
         var decoder = try RLEHybridDecoder(bytes, bitWidth: bitWidth(of: maximum))
         var out = [Int16](repeating: 0, count: count)
         try out.withUnsafeMutableBufferPointer { (buffer) throws(ParquetError) in
