@@ -19,6 +19,15 @@ func readWhole(_ bytes: UnsafeRawBufferPointer) {
     }
 }
 
+#if FUZZING
+/// libFuzzer's entry point: scripts/fuzz-parquet.sh --libfuzzer builds this file with
+/// -sanitize=fuzzer and -DFUZZING, and links it with libFuzzer's own main.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    readWhole(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+#else
 /// A mutation fuzzer of the Parquet reader, run by hand (scripts/fuzz-parquet.sh):
 ///
 ///     parquet-fuzz --seconds N --save FILE SEED...   mutate the seed files for N seconds
@@ -78,3 +87,4 @@ struct ParquetFuzz {
         print("\(runs) inputs read in \(Int(seconds)) s, none crashed")
     }
 }
+#endif

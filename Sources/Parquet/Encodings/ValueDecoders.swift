@@ -225,10 +225,20 @@ final class PlainByteArrayDecoder: ValueDecoder {
     }
 
     func read(_ n: Int, into out: LeafValues) throws(ParquetError) {
-        // The values of the rest of the page take at most its bytes: room for them at once.
+        // The lengths first, to reserve exactly what the values take (a page may hold a gigabyte).
+        var total = 0, scan = cursor.position
+        for _ in 0..<n {
+            guard cursor.count - scan >= 4 else { throw ParquetError("a page ends inside a 4-byte length") }
+            let length = Int(UInt32(littleEndian: cursor.base.loadUnaligned(fromByteOffset: scan, as: UInt32.self)))
+            guard length <= cursor.count - scan - 4 else {
+                throw ParquetError("a PLAIN byte array of \(length) bytes; the page has \(cursor.count - scan - 4) left")
+            }
+            scan += 4 + length
+            total += length
+        }
         out.offsets.reserve(4 * n)
-        out.values.reserve(cursor.remaining)
-        guard out.values.count + cursor.remaining <= Int(Int32.max) else {
+        out.values.reserve(total)
+        guard out.values.count + total <= Int(Int32.max) else {
             // Past 2 GiB in a batch: value by value, so that the error comes where it is true.
             for _ in 0..<n {
                 let length = Int(try cursor.littleEndianUInt32())

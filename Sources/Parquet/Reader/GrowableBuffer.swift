@@ -22,8 +22,9 @@ final class GrowableBuffer {
     }
 
     private func grow(_ needed: Int) {
-        var capacity = Swift.max(allocation.capacity, 64)
-        while capacity < needed { capacity *= 2 }
+        // Doubling, or exactly what is needed when that is more: a reader that reserves what a
+        // page holds must not get twice a gigabyte.
+        let capacity = Swift.max(Swift.max(allocation.capacity, 64) * 2, needed)
         let larger = AlignedAllocation(capacity: capacity, zeroed: false)
         larger.base.copyMemory(from: allocation.base, byteCount: count)
         allocation = larger
