@@ -3,7 +3,9 @@ import COpenSSL
 /// How a file is encrypted (`EncryptionAlgorithm`): AES-GCM for every module, or AES-GCM for
 /// metadata and AES-CTR for page bodies.
 public struct ParquetEncryptionAlgorithm: Sendable, Hashable {
+    /// AES_GCM_V1 (every module GCM) or AES_GCM_CTR_V1 (page bodies CTR).
     public enum Kind: Sendable, Hashable { case aesGcmV1, aesGcmCtrV1 }
+    /// Which of the two.
     public var kind: Kind
     /// The AAD prefix, when the file stores it.
     public var aadPrefix: [UInt8]?
@@ -74,11 +76,16 @@ public enum ParquetColumnCrypto: Sendable, Hashable {
 /// dotted leaf path (or, for a nested leaf, its top-level field's name), or a function from a
 /// key's metadata (its id) to the key; and the AAD prefix when the file does not store it.
 public struct ParquetDecryptionKeys: Sendable {
+    /// The key of the footer and of the columns encrypted with it.
     public var footerKey: [UInt8]?
+    /// Column keys by dotted leaf path or top-level field name.
     public var columnKeys: [String: [UInt8]]
+    /// The AAD prefix, for a file that does not store it.
     public var aadPrefix: [UInt8]?
+    /// The key for a key's metadata (its id), for keys not given above.
     public var keyRetriever: (@Sendable ([UInt8]) -> [UInt8]?)?
 
+    /// Keys for an encrypted file; any may be left out.
     public init(footerKey: [UInt8]? = nil, columnKeys: [String: [UInt8]] = [:], aadPrefix: [UInt8]? = nil,
                 keyRetriever: (@Sendable ([UInt8]) -> [UInt8]?)? = nil) {
         self.footerKey = footerKey
