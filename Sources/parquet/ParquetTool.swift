@@ -79,6 +79,16 @@ func fail(_ path: String, _ error: any Error) -> ExitCode {
     return ExitCode(2)
 }
 
+/// The conditions of a --filter, or none; a usage error when they are malformed.
+func conditions(_ json: String?) throws -> [ParquetPredicate] {
+    guard let json else { return [] }
+    do {
+        return try ParquetPredicate.parse(json: json)
+    } catch {
+        throw ValidationError("--filter: \(error.message)")
+    }
+}
+
 /// Comma-separated names, or nil.
 func list(_ text: String?) -> [String]? {
     text.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
@@ -243,13 +253,7 @@ struct CatCommand: ParsableCommand {
         let reader = try openReader(file, keys: keys)
         var options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) },
                                          batchSize: min(limit ?? 65_536, 65_536).clamped(1))
-        if let filter {
-            do {
-                options.filter = try ParquetPredicate.parse(json: filter)
-            } catch {
-                throw ValidationError("--filter: \(error.message)")
-            }
-        }
+        options.filter = try conditions(filter)
         var left = limit ?? Int.max
         do {
             var iterator = try reader.batchIterator(options)
@@ -304,13 +308,7 @@ struct ToArrowCommand: ParsableCommand {
         var options = ParquetReadOptions(columns: list(columns), rowGroups: list(rowGroups)?.compactMap { Int($0) }, batchSize: batchSize,
                                          threads: threads)
         options.verifiesChecksums = verifyChecksums
-        if let filter {
-            do {
-                options.filter = try ParquetPredicate.parse(json: filter)
-            } catch {
-                throw ValidationError("--filter: \(error.message)")
-            }
-        }
+        options.filter = try conditions(filter)
         var descriptor: Int32 = 1
         if let out {
             descriptor = Foundation.open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

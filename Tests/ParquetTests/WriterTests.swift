@@ -88,6 +88,16 @@ struct WriterTests {
         #expect(skipped == 7)
     }
 
+    @Test func anOffsetIndexThatMisstatesAPageIsAnError() throws {
+        let reader = try Self.written(try Self.table(rows: 10_000), ParquetWriteOptions(maxRowsPerPage: 500, rowGroupRows: 100_000))
+        var index = try #require(try reader.file.offsetIndex(rowGroup: 0, column: 0))
+        // Page 1 holds rows 500..<1000; the index is made to say 500..<900.
+        index.pages[2].firstRowIndex = 900
+        let column = try LeafColumnReader(file: reader.file, rowGroup: 0, column: 0, keepsDictionary: false)
+        column.offsetIndex = index
+        #expect(throws: ParquetError.self) { try column.skip(rows: 2_000) }
+    }
+
     @Test func filtersAreParsedFromJSONAndRefusedWhenMalformed() throws {
         let parsed = try ParquetPredicate.parse(json: #"[["a", ">=", 10], ["b", "in", ["x", "y"]], ["c", "is_null"], ["d", "=", 1.5], ["e", "=", true]]"#)
         #expect(parsed == [.greaterOrEqual("a", .int(10)), .isIn("b", [.string("x"), .string("y")]), .isNull("c"),

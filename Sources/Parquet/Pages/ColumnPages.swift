@@ -109,15 +109,7 @@ public struct ColumnPageReader: Sendable {
         var reader = ThriftCompactReader(data, position: Int(position))
         let header = try ParquetPageHeader.read(&reader)
         let start = reader.position
-        guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0,
-              Int(header.compressedPageSize) <= data.count - 8 - start else {
-            throw ParquetError("column \(column): the page at offset \(position) claims \(header.compressedPageSize) bytes past the file's end")
-        }
-        // What the chunk's pages decode to is bounded by what its metadata declares.
-        decoded += Int64(header.uncompressedPageSize)
-        guard decoded <= declaredBytes + (1 << 16) else {
-            throw ParquetError("column \(column): its pages decode to more than the \(declaredBytes) bytes its metadata declares")
-        }
+        try admit(header, bodyAt: start, in: data)
         let body = file.slice(offset: start, count: Int(header.compressedPageSize))
         if verifiesChecksums, let expected = header.crc {
             // CRC-32 (zlib's) of the page as stored, after the header.
@@ -130,6 +122,19 @@ public struct ColumnPageReader: Sendable {
         values += header.dataValues
         position = Int64(start) + Int64(header.compressedPageSize)
         return page
+    }
+
+    /// Checks that a page's body lies inside the file and that the chunk's pages do not decode to
+    /// more than its metadata declares; counts the page's uncompressed bytes.
+    private mutating func admit(_ header: ParquetPageHeader, bodyAt start: Int, in data: UnsafeRawBufferPointer) throws(ParquetError) {
+        guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0,
+              Int(header.compressedPageSize) <= data.count - 8 - start else {
+            throw ParquetError("column \(column): the page at offset \(position) claims \(header.compressedPageSize) bytes past the file's end")
+        }
+        decoded += Int64(header.uncompressedPageSize)
+        guard decoded <= declaredBytes + (1 << 16) else {
+            throw ParquetError("column \(column): its pages decode to more than the \(declaredBytes) bytes its metadata declares")
+        }
     }
 
     /// The next page of an encrypted chunk: its header and its body are modules of their own.
@@ -154,14 +159,7 @@ public struct ColumnPageReader: Sendable {
         let isDictionary: Bool
         if case .dictionaryPage = header.kind { isDictionary = true } else { isDictionary = false }
         let bodyStart = start + headerSize
-        guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0,
-              Int(header.compressedPageSize) <= data.count - 8 - bodyStart else {
-            throw ParquetError("column \(column): the page at offset \(position) claims \(header.compressedPageSize) bytes past the file's end")
-        }
-        decoded += Int64(header.uncompressedPageSize)
-        guard decoded <= declaredBytes + (1 << 16) else {
-            throw ParquetError("column \(column): its pages decode to more than the \(declaredBytes) bytes its metadata declares")
-        }
+        try admit(header, bodyAt: bodyStart, in: data)
         let counterMode = decryptor.algorithm.kind == .aesGcmCtrV1
         let plainBody: [UInt8], bodySize: Int
         do {
@@ -182,11 +180,19 @@ public struct ColumnPageReader: Sendable {
         return page
     }
 
-    /// Passes over the data page at `location`, which must be the next page, holding `values` values.
+    /// Passes over the data page at `location`, which must be the next page, holding `values`
+    /// values: its header (not its body) is read to check that the offset index tells the truth.
     mutating func skip(_ location: ParquetOffsetIndex.PageLocation, values count: Int64) throws(ParquetError) {
-        guard location.offset == position, location.compressedPageSize >= 0, count >= 0,
+        guard location.offset == position, location.compressedPageSize >= 0, count > 0,
               location.offset <= Int64(file.count - 8) - Int64(location.compressedPageSize) else {
             throw ParquetError("column \(column): the offset index's page at \(location.offset) is not the next page")
+        }
+        var reader = ThriftCompactReader(file.bytes, position: Int(position))
+        let header = try ParquetPageHeader.read(&reader)
+        guard header.dataValues == count,
+              Int64(reader.position) + Int64(header.compressedPageSize) == location.offset + Int64(location.compressedPageSize) else {
+            throw ParquetError("column \(column): the offset index says the page at \(location.offset) holds \(count) rows in "
+                + "\(location.compressedPageSize) bytes; its header says \(header.dataValues) values")
         }
         position = location.offset + Int64(location.compressedPageSize)
         values += count

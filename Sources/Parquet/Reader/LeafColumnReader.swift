@@ -50,8 +50,9 @@ final class LeafColumnReader {
     private var pageDefinition: [Int16] = []
     private var pageRepetition: [Int16] = []
     private var pageEntries = 0
-    /// Whether every entry of the page holds a value.
+    /// Whether every entry of the page holds a value, and how many do.
     private var pageIsFull = true
+    private var pagePresent = 0
     private var pageIndex = 0
     private var decoder: (any ValueDecoder)?
     private var firstEntry = true
@@ -146,7 +147,7 @@ final class LeafColumnReader {
         while left > 0 {
             if pageIndex >= pageEntries, maxRepetition == 0, pagesLoaded > 0, let pages = offsetIndex?.pages,
                let next = pages.firstIndex(where: { $0.firstRowIndex == Int64(rowsRead) }), next + 1 < pages.count,
-               pages[next].offset == self.pages.position,
+               pages[next].offset == self.pages.position, pages[next + 1].firstRowIndex > pages[next].firstRowIndex,
                pages[next + 1].firstRowIndex - pages[next].firstRowIndex <= Int64(left) {
                 let count = Int(pages[next + 1].firstRowIndex - pages[next].firstRowIndex)
                 try self.pages.skip(pages[next], values: Int64(count))
@@ -188,7 +189,8 @@ final class LeafColumnReader {
                 if batch.definition.count > 0 { batch.appendDefinitions(maximum, count: n) }
             } else {
                 if batch.definition.count == 0 && batch.entries > 0 { batch.appendDefinitions(maximum, count: batch.entries) }
-                present = pageDefinition.withUnsafeBufferPointer { def in Self.count(def, from: start, to: end, equalTo: maximum) }
+                present = start == 0 && end == pageEntries ? pagePresent
+                    : pageDefinition.withUnsafeBufferPointer { def in Self.count(def, from: start, to: end, equalTo: maximum) }
                 batch.entriesBelowMaximum += n - present
                 pageDefinition.withUnsafeBytes { batch.definition.append($0.baseAddress.unsafelyUnwrapped + 2 * start, count: 2 * n) }
             }
@@ -260,6 +262,7 @@ final class LeafColumnReader {
                 present = pageDefinition.withUnsafeBufferPointer { Self.count($0, from: 0, to: entries, equalTo: Int16(maxDefinition)) }
             }
             pageIsFull = present == entries
+            pagePresent = present
             if values.baseAddress == nil { values = UnsafeRawBufferPointer(start: nil, count: 0) }
             if present > 0 && encoding != .plainDictionary && encoding != .rleDictionary {
                 try batch.values.materializeIndices(dictionary)

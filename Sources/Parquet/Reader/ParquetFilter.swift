@@ -109,7 +109,7 @@ public enum ParquetPredicate: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A column's values as a filter compares them.
-enum Comparable: Equatable {
+enum FilterValue: Equatable {
     case int(Int64)
     case uint(UInt64)
     case double(Double)
@@ -117,7 +117,7 @@ enum Comparable: Equatable {
 
     /// `a` against `b`: negative, zero or positive; nil when they cannot be compared (NaN, or
     /// a number against bytes).
-    static func order(_ a: Comparable, _ b: Comparable) -> Int? {
+    static func order(_ a: FilterValue, _ b: FilterValue) -> Int? {
         switch (a, b) {
         case (.int(let x), .int(let y)): return x < y ? -1 : (x == y ? 0 : 1)
         case (.uint(let x), .uint(let y)): return x < y ? -1 : (x == y ? 0 : 1)
@@ -151,7 +151,7 @@ enum Comparable: Equatable {
 extension ParquetPredicate {
     /// Whether rows whose values lie in `min...max` (nil: not known), with `nulls` nulls of
     /// `values`, may satisfy the condition. False only when none can.
-    func mayMatch(min: Comparable?, max: Comparable?, nulls: Int64?, values: Int64) -> Bool {
+    func mayMatch(min: FilterValue?, max: FilterValue?, nulls: Int64?, values: Int64) -> Bool {
         let allNull = nulls.map { $0 == values } ?? false
         switch self {
         case .isNull: return nulls.map { $0 > 0 } ?? true
@@ -160,7 +160,7 @@ extension ParquetPredicate {
         }
         if allNull { return false }
         guard let min, let max else { return true }
-        func compare(_ a: Comparable, _ v: ParquetValue) -> Int? { Comparable(v).flatMap { Comparable.order(a, $0) } }
+        func compare(_ a: FilterValue, _ v: ParquetValue) -> Int? { FilterValue(v).flatMap { FilterValue.order(a, $0) } }
         switch self {
         case .equal(_, let v):
             guard let low = compare(min, v), let high = compare(max, v) else { return true }
@@ -182,14 +182,14 @@ extension ParquetPredicate {
     }
 
     /// Whether a row whose value is `value` (nil: null) satisfies the condition.
-    func matches(_ value: Comparable?) -> Bool {
+    func matches(_ value: FilterValue?) -> Bool {
         switch self {
         case .isNull: return value == nil
         case .isNotNull: return value != nil
         default: break
         }
         guard let value else { return false }
-        func compare(_ v: ParquetValue) -> Int? { Comparable(v).flatMap { Comparable.order(value, $0) } }
+        func compare(_ v: ParquetValue) -> Int? { FilterValue(v).flatMap { FilterValue.order(value, $0) } }
         switch self {
         case .equal(_, let v): return compare(v) == 0
         case .notEqual(_, let v): return compare(v).map { $0 != 0 } ?? false
@@ -206,7 +206,7 @@ extension ParquetPredicate {
 /// Statistics and values decoded for comparison.
 enum FilterValues {
     /// The value statistics bytes stand for, for a leaf column; nil when the type has no order here.
-    static func statistic(_ bytes: [UInt8]?, column: ParquetSchema.Column) -> Comparable? {
+    static func statistic(_ bytes: [UInt8]?, column: ParquetSchema.Column) -> FilterValue? {
         guard let bytes else { return nil }
         let unsigned: Bool
         if case .integer(_, false) = column.element.effectiveLogicalType { unsigned = true } else { unsigned = false }
@@ -257,7 +257,7 @@ enum FilterValues {
     }
 
     /// Slot `i` of `array` for comparison; nil for a null (or a type filters do not compare).
-    static func value(_ array: ArrayData, _ i: Int) -> Comparable? {
+    static func value(_ array: ArrayData, _ i: Int) -> FilterValue? {
         guard array.isValid(i) else { return nil }
         switch array.type {
         case .bool: return .int(array.boolValue(i) ? 1 : 0)

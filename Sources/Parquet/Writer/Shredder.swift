@@ -27,8 +27,8 @@ struct Shredder {
                 if !nullable || array.nullCount == 0 {
                     out.definition.append(contentsOf: repeatElement(1, count: array.length))
                 } else {
-                    out.definition.reserveCapacity(out.definition.count + array.length)
-                    for i in 0..<array.length { out.definition.append(array.isNull(i) ? 0 : 1) }
+                    let levels = (0..<array.length).map { array.isNull($0) ? Int16(0) : 1 }
+                    out.definition.append(contentsOf: levels)
                 }
             }
             out.entries += array.length
