@@ -110,7 +110,7 @@ struct ArrowBench {
                 let writer = try ParquetWriter(output: output, schema: schema, options: options)
                 for batch in batches { try writer.write(batch) }
                 try writer.finish()
-                return output.bytes.count
+                return output.count
             }
             var size = try write()
             var writes = 0

@@ -327,6 +327,40 @@ public enum ZstdFrames {
     }
 }
 
+/// A Zstandard compression context kept from one frame to the next: a writer that
+/// compresses many pages pays for the context's tables once, not per page.
+/// Not shared: one writer uses it at a time.
+package final class ZstdCompressionContext {
+    private let context: OpaquePointer?
+    private let level: Int32
+
+    /// A context for frames at `level` (nil: Zstandard's level 1, Arrow C++'s default),
+    /// clamped to the library's range.
+    package init(level: Int?) {
+        context = ZSTD_createCCtx()
+        self.level = Int32(Swift.min(Swift.max(level ?? 1, Int(ZSTD_minCLevel())), Int(ZSTD_maxCLevel())))
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    /// The most bytes a frame of `count` input bytes can take.
+    package static func bound(_ count: Int) -> Int { ZSTD_compressBound(count) }
+
+    /// Compresses `source` into one frame at the start of `target`, which must hold
+    /// ``bound(_:)`` bytes; returns the bytes written.
+    package func compress(_ source: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer) throws(ArrowError) -> Int {
+        guard let context, let targetBase = target.baseAddress else { throw .io("Zstandard: no compression context") }
+        let empty: UInt8 = 0
+        let written = withUnsafePointer(to: empty) { fallback in
+            ZSTD_compressCCtx(context, targetBase, target.count, source.baseAddress ?? UnsafeRawPointer(fallback), source.count, level)
+        }
+        guard ZSTD_isError(written) == 0 else {
+            throw .io("Zstandard compression failed: " + (ZSTD_getErrorName(written).map { String(cString: $0) } ?? "error \(written)"))
+        }
+        return written
+    }
+}
+
 /// LZ4's raw block format (lz4.h): blocks without a frame around them, as Parquet's LZ4_RAW
 /// codec and Hadoop's LZ4 framing store them.
 public enum LZ4Block {
@@ -344,6 +378,27 @@ public enum LZ4Block {
                                            Int32(source.count), Int32(target.count))
         guard produced >= 0 else { throw .invalid("LZ4 block data is corrupt or longer than expected") }
         return Int(produced)
+    }
+
+    /// The most bytes a block of `count` input bytes can take; nil past LZ4's input limit.
+    public static func bound(_ count: Int) -> Int? {
+        count <= Int(LZ4_MAX_INPUT_SIZE) ? Swift.max(1, Int(LZ4_compressBound(Int32(count)))) : nil
+    }
+
+    /// `source` as one raw LZ4 block at the start of `target`, which must hold
+    /// ``bound(_:)`` bytes; returns the bytes written.
+    public static func compress(_ source: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer) throws(ArrowError) -> Int {
+        guard let bound = bound(source.count), target.count >= bound, let targetBase = target.baseAddress else {
+            throw .notSupported("LZ4 blocks of \(source.count) bytes into \(target.count)")
+        }
+        guard let base = source.baseAddress, source.count > 0 else {
+            targetBase.storeBytes(of: UInt8(0), as: UInt8.self)
+            return 1
+        }
+        let written = LZ4_compress_default(base.assumingMemoryBound(to: CChar.self), targetBase.assumingMemoryBound(to: CChar.self),
+                                           Int32(source.count), Int32(target.count))
+        guard written > 0 else { throw .io("LZ4 block compression failed") }
+        return Int(written)
     }
 
     /// `source` as one raw LZ4 block (the default, fast compression), in a new buffer.

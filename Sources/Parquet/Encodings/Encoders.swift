@@ -8,6 +8,8 @@ enum RLEHybridEncoder {
         let n = values.count
         guard n > 0, let v = values.baseAddress else { return }
         let valueBytes = (bitWidth + 7) / 8
+        // Bit-packed groups take n * bitWidth / 8 bytes and a header each; runs take less.
+        out.reserveCapacity(out.count + (n + 7) / 8 * (bitWidth + 2) + 16)
         var i = 0
         func varint(_ value: Int) {
             var x = UInt64(value)
@@ -110,6 +112,14 @@ final class DictionaryEncoder {
     /// The indices of values `start..<start + count` of `source`, each added if new, appended
     /// to `out`. The table is read through locals: this loop runs once per value written.
     func indices(of source: LeafValues, from start: Int, count: Int, into out: inout [Int32]) throws(ParquetError) {
+        if !source.isByteArray && source.width == 8 {
+            fixedIndices(of: source, from: start, count: count, as: UInt64.self, into: &out)
+            return
+        }
+        if !source.isByteArray && source.width == 4 {
+            fixedIndices(of: source, from: start, count: count, as: UInt32.self, into: &out)
+            return
+        }
         out.reserveCapacity(out.count + count)
         let byteArray = source.isByteArray, sourceWidth = source.width
         let data = UnsafeRawPointer(source.values.base)
@@ -170,6 +180,50 @@ final class DictionaryEncoder {
                 knownOffsets = UnsafeRawPointer(values.offsets.base).assumingMemoryBound(to: Int32.self)
             }
             out.append(found)
+        }
+    }
+
+    /// ``indices(of:from:count:into:)`` for values of four or eight bytes, compared and
+    /// hashed as integers.
+    private func fixedIndices<T: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(of source: LeafValues, from start: Int, count: Int, as: T.Type,
+                                                                      into out: inout [Int32]) {
+        let first = out.count
+        out.append(contentsOf: repeatElement(0, count: count))
+        let data = UnsafeRawPointer(source.values.base)
+        var slots = self.slots, hashes = self.hashes, mask = capacity - 1
+        var known = UnsafeRawPointer(values.values.base)
+        out.withUnsafeMutableBufferPointer { target in
+            for k in 0..<count {
+                let key = data.loadUnaligned(fromByteOffset: (start + k) * MemoryLayout<T>.size, as: T.self)
+                var h = UInt64(key) &* 0x9E37_79B9_7F4A_7C15
+                h ^= h >> 29
+                var slot = Int(truncatingIfNeeded: h) & mask
+                var found: Int32 = -1
+                while true {
+                    let existing = slots[slot]
+                    if existing < 0 { break }
+                    if hashes[slot] == h && known.loadUnaligned(fromByteOffset: Int(existing) * MemoryLayout<T>.size, as: T.self) == key {
+                        found = existing
+                        break
+                    }
+                    slot = (slot + 1) & mask
+                }
+                if found < 0 {
+                    found = Int32(values.count)
+                    values.values.append(key)
+                    values.count += 1
+                    slots[slot] = found
+                    hashes[slot] = h
+                    if values.count * 2 > capacity {
+                        grow()
+                        slots = self.slots
+                        hashes = self.hashes
+                        mask = capacity - 1
+                    }
+                    known = UnsafeRawPointer(values.values.base)
+                }
+                target[first + k] = found
+            }
         }
     }
 

@@ -32,6 +32,11 @@ final class ColumnChunkWriter {
     private var pendingValues = 0
     /// The chunk's pages, headers included, in order.
     private var pages: [UInt8] = []
+    /// Where the next page starts among `pages`.
+    private var pageStart = 0
+    /// The page being built.
+    private var scratch: [UInt8] = []
+    private let compressor: PageCompressor
     private var pageCount = 0
     private var encodings: Set<ParquetEncoding> = []
     private var encodingStats: [ParquetPageEncodingStats] = []
@@ -46,15 +51,23 @@ final class ColumnChunkWriter {
     /// The hashes of the chunk's distinct values, for its bloom filter.
     private var bloomHashes: Set<UInt64> = []
 
-    init(leaf: WriteLeaf, options: ChunkOptions) {
+    /// A writer for the chunk of `leaf`; `previous`, the same column's writer of the row
+    /// group before, hands over its buffers.
+    init(leaf: WriteLeaf, options: ChunkOptions, reusing previous: ColumnChunkWriter? = nil) {
         self.leaf = leaf
         self.options = options
+        if let previous {
+            swap(&pages, &previous.pages)
+            swap(&scratch, &previous.scratch)
+            pages.removeAll(keepingCapacity: true)
+        }
         pending = LeafValues(physicalType: leaf.physicalType, typeLength: leaf.typeLength, column: leaf.path.joined(separator: "."))
         if options.dictionary && leaf.physicalType != .boolean {
             dictionary = DictionaryEncoder(physicalType: leaf.physicalType, typeLength: leaf.typeLength)
         }
         statistics = StatisticsBuilder(leaf: leaf)
         pageStatistics = statistics
+        compressor = previous?.compressor ?? PageCompressor(codec: options.codec, level: options.compressionLevel)
     }
 
     /// Adds a batch's share of the chunk.
@@ -136,73 +149,64 @@ final class ColumnChunkWriter {
     private func flushPage() throws(ParquetError) {
         guard pendingValues > 0 else { return }
         let entries = pendingValues
-        var values: [UInt8] = []
-        let encoding: ParquetEncoding
-        if let dictionary, dictionary.count > 0 {
-            let width = max(1, bitWidth(of: max(dictionary.count - 1, 0)))
-            values.append(UInt8(width))
-            indices.withUnsafeBufferPointer { RLEHybridEncoder.encode($0, bitWidth: width, into: &values) }
-            encoding = .rleDictionary
-        } else {
-            PlainEncoder.encode(pending, from: 0, count: pending.count, into: &values)
-            encoding = .plain
-        }
-        var repetitionBytes: [UInt8] = [], definitionBytes: [UInt8] = []
+        // The page is built in `scratch`, kept from page to page: a v1 page holds its levels'
+        // lengths, levels and values, compressed together; a v2 page its levels, then its
+        // values, compressed alone.
+        scratch.removeAll(keepingCapacity: true)
+        var repetitionCount = 0, definitionCount = 0
+        let v1 = options.dataPageVersion != 2
         if leaf.maxRepetition > 0 {
-            repetition.withUnsafeBufferPointer { RLEHybridEncoder.encode($0, bitWidth: bitWidth(of: leaf.maxRepetition), into: &repetitionBytes) }
+            repetitionCount = appendLevels(repetition, bitWidth: bitWidth(of: leaf.maxRepetition), prefixed: v1)
         }
         var nulls = 0
         if leaf.maxDefinition > 0 {
-            definition.withUnsafeBufferPointer { RLEHybridEncoder.encode($0, bitWidth: bitWidth(of: leaf.maxDefinition), into: &definitionBytes) }
+            definitionCount = appendLevels(definition, bitWidth: bitWidth(of: leaf.maxDefinition), prefixed: v1)
             let maximum = Int16(leaf.maxDefinition)
             for d in definition where d != maximum { nulls += 1 }
         }
-        let header: ParquetPageHeader
-        let body: [UInt8]
-        if options.dataPageVersion == 2 {
-            let compressed = options.codec != .uncompressed
-            let valueBytes = compressed ? try compress(values) : values
-            var joined = [UInt8]()
-            joined.reserveCapacity(repetitionBytes.count + definitionBytes.count + valueBytes.count)
-            joined.append(contentsOf: repetitionBytes)
-            joined.append(contentsOf: definitionBytes)
-            joined.append(contentsOf: valueBytes)
-            body = joined
-            header = ParquetPageHeader(
-                kind: .dataPageV2(numValues: Int32(entries), numNulls: Int32(nulls), numRows: Int32(pendingRows), encoding: encoding,
-                                  definitionLevelsByteLength: Int32(definitionBytes.count),
-                                  repetitionLevelsByteLength: Int32(repetitionBytes.count), isCompressed: compressed, statistics: nil),
-                uncompressedPageSize: Int32(repetitionBytes.count + definitionBytes.count + values.count),
-                compressedPageSize: Int32(body.count), crc: nil)
-            encodingStats.append(ParquetPageEncodingStats(pageType: 3, encoding: encoding, count: 1))
+        let levelBytes = scratch.count
+        let encoding: ParquetEncoding
+        if let dictionary, dictionary.count > 0 {
+            let width = max(1, bitWidth(of: max(dictionary.count - 1, 0)))
+            scratch.append(UInt8(width))
+            indices.withUnsafeBufferPointer { RLEHybridEncoder.encode($0, bitWidth: width, into: &scratch) }
+            encoding = .rleDictionary
         } else {
-            var plain: [UInt8] = []
-            plain.reserveCapacity(values.count + repetitionBytes.count + definitionBytes.count + 8)
-            if leaf.maxRepetition > 0 {
-                withUnsafeBytes(of: UInt32(repetitionBytes.count).littleEndian) { plain.append(contentsOf: $0) }
-                plain.append(contentsOf: repetitionBytes)
-            }
-            if leaf.maxDefinition > 0 {
-                withUnsafeBytes(of: UInt32(definitionBytes.count).littleEndian) { plain.append(contentsOf: $0) }
-                plain.append(contentsOf: definitionBytes)
-            }
-            plain.append(contentsOf: values)
-            body = try compress(plain)
-            header = ParquetPageHeader(
-                kind: .dataPage(numValues: Int32(entries), encoding: encoding, definitionLevelEncoding: .rle,
-                                repetitionLevelEncoding: .rle, statistics: nil),
-                uncompressedPageSize: Int32(plain.count), compressedPageSize: Int32(body.count), crc: nil)
-            encodingStats.append(ParquetPageEncodingStats(pageType: 0, encoding: encoding, count: 1))
+            PlainEncoder.encode(pending, from: 0, count: pending.count, into: &scratch)
+            encoding = .plain
         }
-        let headerBytes = header.thrift()
-        records.append((offset: pages.count, size: headerBytes.count + body.count, firstRow: rowsWritten,
-                        statistics: pageStatistics.statistics, entries: entries))
+        let compressor = compressor
+        let rows = Int32(pendingRows)
+        let headerSize = try withRawBytes(scratch) { (page) throws(ParquetError) -> Int in
+            let kind: ParquetPageHeader.Kind
+            let body: UnsafeRawBufferPointer
+            if v1 {
+                body = try compressor.compress(page)
+                kind = .dataPage(numValues: Int32(entries), encoding: encoding, definitionLevelEncoding: .rle,
+                                 repetitionLevelEncoding: .rle, statistics: nil)
+            } else {
+                body = try compressor.compress(UnsafeRawBufferPointer(rebasing: page[levelBytes...]))
+                kind = .dataPageV2(numValues: Int32(entries), numNulls: Int32(nulls), numRows: rows, encoding: encoding,
+                                   definitionLevelsByteLength: Int32(definitionCount), repetitionLevelsByteLength: Int32(repetitionCount),
+                                   isCompressed: compressor.codec != .uncompressed, statistics: nil)
+            }
+            let levels = v1 ? 0 : levelBytes
+            let header = ParquetPageHeader(kind: kind, uncompressedPageSize: Int32(page.count),
+                                           compressedPageSize: Int32(levels + body.count), crc: nil)
+            let headerBytes = header.thrift()
+            pages.append(contentsOf: headerBytes)
+            if levels > 0 { pages.append(contentsOf: UnsafeRawBufferPointer(rebasing: page[..<levels])) }
+            pages.append(contentsOf: body)
+            return headerBytes.count
+        }
+        records.append((offset: pageStart, size: pages.count - pageStart, firstRow: rowsWritten, statistics: pageStatistics.statistics,
+                        entries: entries))
+        pageStart = pages.count
+        encodingStats.append(ParquetPageEncodingStats(pageType: v1 ? 0 : 3, encoding: encoding, count: 1))
         rowsWritten += Int64(pendingRows)
         statistics.merge(pageStatistics)
         pageStatistics = StatisticsBuilder(leaf: leaf)
-        pages.append(contentsOf: headerBytes)
-        pages.append(contentsOf: body)
-        uncompressedBytes += Int64(headerBytes.count) + Int64(header.uncompressedPageSize)
+        uncompressedBytes += Int64(headerSize) + Int64(scratch.count)
         pageCount += 1
         encodings.insert(encoding)
         if leaf.maxDefinition > 0 || leaf.maxRepetition > 0 { encodings.insert(.rle) }
@@ -214,12 +218,21 @@ final class ColumnChunkWriter {
         pendingValues = 0
     }
 
-    private func compress(_ bytes: [UInt8]) throws(ParquetError) -> [UInt8] {
-        if options.codec == .uncompressed { return bytes }
-        let options = options
-        return try withRawBytes(bytes) { (raw) throws(ParquetError) in
-            try PageCompressor.compress(raw, codec: options.codec, level: options.compressionLevel).array
+    /// Appends `levels` RLE-encoded to `scratch`, after their length in four bytes when
+    /// `prefixed` (v1 pages); returns the encoded levels' size.
+    private func appendLevels(_ levels: [Int16], bitWidth: Int, prefixed: Bool) -> Int {
+        let lengthAt = scratch.count
+        if prefixed { scratch.append(contentsOf: [0, 0, 0, 0] as [UInt8]) }
+        let start = scratch.count
+        levels.withUnsafeBufferPointer { RLEHybridEncoder.encode($0, bitWidth: bitWidth, into: &scratch) }
+        let length = scratch.count - start
+        if prefixed {
+            let little = UInt32(length).littleEndian
+            withUnsafeBytes(of: little) { bytes in
+                for k in 0..<4 { scratch[lengthAt + k] = bytes[k] }
+            }
         }
+        return length
     }
 
     /// Ends the chunk: its bytes (dictionary page first) and its metadata, for a chunk that
@@ -234,20 +247,27 @@ final class ColumnChunkWriter {
         return ParquetBloomFilter.make(hashes: Array(bloomHashes), bytes: bytes)
     }
 
-    func finish(at offset: Int64) throws(ParquetError) -> (bytes: [[UInt8]], chunk: ParquetColumnChunk, columnIndex: [UInt8]?,
-                                                          offsetIndex: [UInt8]?) {
+    ///
+    /// The bytes go to `emit`, which must use them before it returns: the chunk's buffers
+    /// are kept for the next row group's chunk.
+    func finish(at offset: Int64, emit: (UnsafeRawBufferPointer) throws(ParquetError) -> Void) throws(ParquetError)
+        -> (size: Int, chunk: ParquetColumnChunk, columnIndex: [UInt8]?, offsetIndex: [UInt8]?) {
         try flushPage()
         var bytes: [UInt8] = []
         var dictionaryOffset: Int64?
         if let dictionary = usedDictionary, dictionary.count > 0, encodings.contains(.rleDictionary) {
-            var plain: [UInt8] = []
-            PlainEncoder.encode(dictionary.values, from: 0, count: dictionary.count, into: &plain)
-            let body = try compress(plain)
-            let header = ParquetPageHeader(kind: .dictionaryPage(numValues: Int32(dictionary.count), encoding: .plain, isSorted: nil),
-                                           uncompressedPageSize: Int32(plain.count), compressedPageSize: Int32(body.count), crc: nil)
-            let headerBytes = header.thrift()
-            bytes = headerBytes + body
-            uncompressedBytes += Int64(headerBytes.count + plain.count)
+            scratch.removeAll(keepingCapacity: true)
+            PlainEncoder.encode(dictionary.values, from: 0, count: dictionary.count, into: &scratch)
+            let compressor = compressor
+            let headerSize: Int
+            (bytes, headerSize) = try withRawBytes(scratch) { (plain) throws(ParquetError) -> ([UInt8], Int) in
+                let body = try compressor.compress(plain)
+                let header = ParquetPageHeader(kind: .dictionaryPage(numValues: Int32(dictionary.count), encoding: .plain, isSorted: nil),
+                                               uncompressedPageSize: Int32(plain.count), compressedPageSize: Int32(body.count), crc: nil)
+                let headerBytes = header.thrift()
+                return (headerBytes + Array(body), headerBytes.count)
+            }
+            uncompressedBytes += Int64(headerSize + scratch.count)
             dictionaryOffset = offset
             encodings.insert(.plain)
             encodingStats.insert(ParquetPageEncodingStats(pageType: 2, encoding: .plain, count: 1), at: 0)
@@ -268,9 +288,9 @@ final class ColumnChunkWriter {
         let chunk = ParquetColumnChunk(filePath: nil, fileOffset: offset, metadata: metadata, offsetIndexOffset: nil,
                                        offsetIndexLength: nil, columnIndexOffset: nil, columnIndexLength: nil,
                                        isEncrypted: false, crypto: nil, encryptedColumnMetadata: nil)
-        let out = [bytes, pages]
-        pages = []
-        guard options.pageIndex, !records.isEmpty else { return (out, chunk, nil, nil) }
+        try withRawBytes(bytes, emit)
+        try withRawBytes(pages, emit)
+        guard options.pageIndex, !records.isEmpty else { return (size, chunk, nil, nil) }
         var offsets = ThriftCompactWriter()
         offsets.nested { w in
             w.list(1, structs: records) { w, page in
@@ -295,7 +315,7 @@ final class ColumnChunkWriter {
                 .allSatisfy { record, nullPage in nullPage || record.statistics.minValue != nil }
             if complete { columnIndex = index.bytes }
         }
-        return (out, chunk, columnIndex, offsets.bytes)
+        return (size, chunk, columnIndex, offsets.bytes)
     }
 
     private func merged(_ stats: [ParquetPageEncodingStats]) -> [ParquetPageEncodingStats] {

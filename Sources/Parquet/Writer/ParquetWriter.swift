@@ -88,14 +88,38 @@ public final class ParquetFileOutput: ParquetOutput {
     deinit { close() }
 }
 
-/// Bytes kept in memory.
+/// Bytes kept in memory. They grow with `realloc`, which moves large blocks by remapping
+/// their pages rather than copying them.
 public final class ParquetMemoryOutput: ParquetOutput {
-    /// What was written.
-    public private(set) var bytes: [UInt8] = []
+    private var storage: UnsafeMutableRawPointer?
+    private var capacity = 0
+    /// How many bytes were written.
+    public private(set) var count = 0
 
     public init() {}
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws(ParquetError) { self.bytes.append(contentsOf: bytes) }
+    deinit { free(storage) }
+
+    /// What was written, copied out.
+    public var bytes: [UInt8] { withBytes { Array($0) } }
+
+    /// `body` on the bytes written, without a copy; they are valid only inside it.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage, count: count))
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(ParquetError) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        if count + bytes.count > capacity {
+            let larger = Swift.max(count + bytes.count, capacity * 2, 4096)
+            guard let grown = realloc(storage, larger) else { throw ParquetError("out of memory for \(larger) bytes of output") }
+            storage = grown
+            capacity = larger
+        }
+        guard let storage else { return }
+        (storage + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
 }
 
 /// Writes Arrow record batches as a Parquet file, a row group at a time: batches are encoded
@@ -163,10 +187,11 @@ public final class ParquetWriter {
 
     private func startRowGroup() {
         let chunkOptions = chunkOptions
-        chunks = layout.leaves.map { leaf in
+        let previous = chunks
+        chunks = layout.leaves.enumerated().map { i, leaf in
             var options = chunkOptions
             options.bloomFilter = self.options.bloomFilterColumns.contains(leaf.path[0])
-            return ColumnChunkWriter(leaf: leaf, options: options)
+            return ColumnChunkWriter(leaf: leaf, options: options, reusing: i < previous.count ? previous[i] : nil)
         }
         rowsInGroup = 0
     }
@@ -212,8 +237,11 @@ public final class ParquetWriter {
         var columns: [ParquetColumnChunk] = []
         var uncompressed: Int64 = 0
         for (c, chunk) in chunks.enumerated() {
-            let (pieces, column, columnIndex, offsetIndex) = try chunk.finish(at: position)
-            for piece in pieces where !piece.isEmpty { try emit(piece) }
+            let output = output
+            let (size, column, columnIndex, offsetIndex) = try chunk.finish(at: position) { (bytes) throws(ParquetError) in
+                if !bytes.isEmpty { try output.write(bytes) }
+            }
+            position += Int64(size)
             if let offsetIndex { indexes.append((rowGroups.count, c, columnIndex, offsetIndex)) }
             if let bloom = chunk.bloomFilter() { blooms.append((rowGroups.count, c, bloom)) }
             uncompressed += column.metadata?.totalUncompressedSize ?? 0

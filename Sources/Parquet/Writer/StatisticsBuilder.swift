@@ -35,24 +35,58 @@ struct StatisticsBuilder {
         switch order {
         case .none: return
         case .signed:
-            for k in start..<(start + count) {
-                let v = width == 4 ? Int64(values.values.load(k, as: Int32.self)) : values.values.load(k, as: Int64.self)
-                lowInt = min(lowInt, v)
-                highInt = max(highInt, v)
+            let base = UnsafeRawPointer(values.values.base)
+            var low = lowInt, high = highInt
+            if width == 4 {
+                for k in start..<(start + count) {
+                    let v = Int64(base.loadUnaligned(fromByteOffset: 4 * k, as: Int32.self))
+                    low = min(low, v)
+                    high = max(high, v)
+                }
+            } else {
+                for k in start..<(start + count) {
+                    let v = base.loadUnaligned(fromByteOffset: 8 * k, as: Int64.self)
+                    low = min(low, v)
+                    high = max(high, v)
+                }
             }
+            (lowInt, highInt) = (low, high)
         case .unsigned:
-            for k in start..<(start + count) {
-                let v = width == 4 ? UInt64(values.values.load(k, as: UInt32.self)) : values.values.load(k, as: UInt64.self)
-                lowUInt = min(lowUInt, v)
-                highUInt = max(highUInt, v)
+            let base = UnsafeRawPointer(values.values.base)
+            var low = lowUInt, high = highUInt
+            if width == 4 {
+                for k in start..<(start + count) {
+                    let v = UInt64(base.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
+                    low = min(low, v)
+                    high = max(high, v)
+                }
+            } else {
+                for k in start..<(start + count) {
+                    let v = base.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)
+                    low = min(low, v)
+                    high = max(high, v)
+                }
             }
+            (lowUInt, highUInt) = (low, high)
         case .float, .double:
-            for k in start..<(start + count) {
-                let v = order == .float ? Double(values.values.load(k, as: Float.self)) : values.values.load(k, as: Double.self)
-                if v.isNaN { continue }
-                lowFloat = min(lowFloat, v)
-                highFloat = max(highFloat, v)
+            let base = UnsafeRawPointer(values.values.base)
+            var low = lowFloat, high = highFloat
+            if order == .float {
+                for k in start..<(start + count) {
+                    let v = Double(base.loadUnaligned(fromByteOffset: 4 * k, as: Float.self))
+                    if v.isNaN { continue }
+                    low = min(low, v)
+                    high = max(high, v)
+                }
+            } else {
+                for k in start..<(start + count) {
+                    let v = base.loadUnaligned(fromByteOffset: 8 * k, as: Double.self)
+                    if v.isNaN { continue }
+                    low = min(low, v)
+                    high = max(high, v)
+                }
             }
+            (lowFloat, highFloat) = (low, high)
         case .boolean:
             for k in start..<(start + count) {
                 let v = Int64(values.values.load(k, as: UInt8.self))
