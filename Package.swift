@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "FlightRPC", targets: ["FlightRPC"]),
         .library(name: "FlightManager", targets: ["FlightManager"]),
         .library(name: "FlightSQL", targets: ["FlightSQL"]),
+        .library(name: "FlightDataSource", targets: ["FlightDataSource"]),
         .library(name: "ArrowCDataBridge", type: .dynamic, targets: ["ArrowCDataBridge"]),
         .executable(name: "arrow-integration", targets: ["arrow-integration"]),
         .executable(name: "arrow-bench", targets: ["arrow-bench"]),
@@ -114,6 +115,11 @@ let package = Package(
             exclude: ["Generated/README.md"],
             swiftSettings: strict
         ),
+        .target(
+            name: "FlightDataSource",
+            dependencies: ["ArrowCore", "FlightRPC", "FlightSQL", "Parquet"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "flight-sql-server",
             dependencies: [
@@ -131,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "flightsql",
             dependencies: [
-                "ArrowCore", "FlightRPC", "FlightSQL", "CEditLine",
+                "ArrowCore", "FlightRPC", "FlightSQL", "FlightDataSource", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/flightsql",
@@ -190,7 +196,7 @@ let package = Package(
         .executableTarget(
             name: "flight",
             dependencies: [
-                "ArrowCore", "FlightRPC",
+                "ArrowCore", "FlightRPC", "FlightDataSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -217,6 +223,11 @@ let package = Package(
         .testTarget(
             name: "ArrowCoreTests",
             dependencies: ["ArrowCore", "CArrowABI"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FlightDataSourceTests",
+            dependencies: ["ArrowCore", "FlightRPC", "FlightDataSource", "Parquet"],
             swiftSettings: strict
         ),
         .testTarget(

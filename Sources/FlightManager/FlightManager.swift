@@ -137,18 +137,6 @@ extension DistributedQuery {
     public var heldBytes: Int { 0 }
 }
 
-extension RecordBatch {
-    /// The bytes of the batch's buffers (shared buffers counted once per use).
-    public var bufferBytes: Int { columns.reduce(0) { $0 + $1.bufferBytes } }
-}
-
-extension ArrayData {
-    /// The bytes of the array's buffers, children and dictionary.
-    public var bufferBytes: Int {
-        buffers.reduce(0) { $0 + $1.count } + children.reduce(0) { $0 + $1.bufferBytes } + (dictionary?.bufferBytes ?? 0)
-    }
-}
-
 /// How one partition of a query is produced.
 public enum QueryPartition: Sendable {
     /// Produced on the planning node when a client reads it. Only the planning node can

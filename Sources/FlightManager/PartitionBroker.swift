@@ -159,9 +159,12 @@ package final class PartitionBroker: Sendable {
                 let offered = nodes.isEmpty ? spread(members, partition: endpoints.count, start: start) : nodes.compactMap(\.location)
                 if !offered.isEmpty { locations = offered }
             }
-            let reusableUntil: Date? = if case .pull = ticket.body { Date(timeIntervalSince1970: TimeInterval(expiry)) } else { nil }
+            // A pull partition may be read again, on any node, until its ticket expires, and gives
+            // the same batches each time: its endpoint says so, for readers that resume.
+            let pull = if case .pull = ticket.body { true } else { false }
+            let reusableUntil: Date? = pull ? Date(timeIntervalSince1970: TimeInterval(expiry)) : nil
             endpoints.append(FlightEndpoint(ticket: Ticket(ticket.encoded(secret: secret)), locations: locations,
-                                            expirationTime: reusableUntil))
+                                            expirationTime: reusableUntil, appMetadata: pull ? FlightEndpoint.replayableMetadata : []))
         }
         try queries.withLock { held throws(FlightError) in
             held.sweep(now: now)

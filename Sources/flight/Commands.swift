@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArrowCore
+import FlightDataSource
 import FlightRPC
 import Foundation
 
@@ -65,47 +66,68 @@ struct SchemaCommand: AsyncParsableCommand {
     }
 }
 
-/// `flight get URI --path P...|--cmd C|--ticket T [--out FILE]`: GetFlightInfo, then DoGet on
-/// every endpoint in order; or DoGet on one ticket.
+/// `flight get URI --path P...|--cmd C|--ticket T|--partition P [--out FILE] [--parallel N]`:
+/// GetFlightInfo, then every endpoint read in parallel; or DoGet on one ticket.
 struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fetch a flight's batches and print them as tables, or write them to an IPC stream file.",
+        abstract: "Fetch a flight's batches and print them as tables, or write them to a file (.arrows, .arrow or .parquet).",
         discussion: """
-            With --path or --cmd, GetFlightInfo is called and every endpoint is read in order: an \
-            endpoint without locations, or with arrow-flight-reuse-connection://?, on this \
-            connection; any other on a connection of its own to the first of its locations that \
-            answers. With --ticket, the ticket is redeemed here directly.
+            With --path or --cmd, GetFlightInfo is called and every endpoint is read, up to \
+            --parallel at a time: an endpoint without locations, or with \
+            arrow-flight-reuse-connection://?, on this connection; any other on a connection of its \
+            own to the first of its locations that answers. A stream that breaks goes on at the \
+            endpoint's next location when the endpoint can be read again. Batches keep endpoint \
+            order unless --unordered. With --ticket, the ticket is redeemed here directly; with \
+            --partition, a serialised partition (base64 FlightInfo of one endpoint) is read. On a \
+            terminal, the progress is shown on standard error.
             """)
 
     @Argument(help: "The service's location.") var uri: String
     @OptionGroup var descriptor: DescriptorOptions
     @Option(help: "Redeem this ticket (its UTF-8 bytes) without GetFlightInfo.") var ticket: String?
-    @Option(help: "Write the batches to this file in the IPC stream format instead of printing them.") var out: String?
+    @Option(help: "Read this partition (base64, as `flight partitions` prints them); repeat for several.") var partition: [String] = []
+    @Option(help: "Write the batches to this file instead of printing them: .arrows (IPC stream), .arrow (IPC file) or .parquet.")
+    var out: String?
+    @Option(help: "Endpoints read at once.") var parallel: Int = 8
+    @Flag(help: "Take batches as they arrive rather than in endpoint order.") var unordered = false
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
-        guard descriptor.isGiven != (ticket != nil) else { throw ValidationError("give the flight with --path, --cmd or --ticket (one of them)") }
+        let given = (descriptor.isGiven ? 1 : 0) + (ticket != nil ? 1 : 0) + (partition.isEmpty ? 0 : 1)
+        guard given == 1 else { throw ValidationError("give the flight with --path, --cmd, --ticket or --partition (one of them)") }
+        guard parallel > 0 else { throw ValidationError("--parallel must be at least 1") }
+        if let out, ResultFileFormat(path: out) == nil { throw ValidationError("--out must end in .arrows, .arrow or .parquet") }
     }
 
     func run() async throws {
         try await reportingErrors {
             let session = try await connection.connect(uri)
-            let output = try out.map { try StreamFileOutput(path: $0) }
-            var others: [String: Connection] = [:]
+            let pool = FlightConnectionPool(primary: session.client, options: connection.clientOptions)
             defer {
+                pool.close()
                 session.client.close()
-                for other in others.values { other.client.close() }
-                output?.abandon()
             }
+            let info: FlightInfo
+            if let ticket {
+                info = FlightInfo(schema: Schema([]), descriptor: .command([]), endpoints: [FlightEndpoint(ticket: Ticket(ticket))])
+            } else if !partition.isEmpty {
+                info = try FlightPartition.info(of: try partition.map { try FlightPartition(base64: $0) })
+            } else {
+                info = try await session.client.getFlightInfo(descriptor.descriptor, options: session.options)
+            }
+            let options = FlightReadOptions(parallelism: parallel, ordered: unordered ? nil : true, callOptions: session.options)
+            let reader = FlightResultReader(info, pool: pool, options: options)
+            var output: ResultFileWriter?
+            defer { output?.abandon() }
             var rows = 0
             var batches = 0
-            var schema: Schema?
+            let progress = out == nil ? nil : ProgressLine(reader)
             // Batches are handled as they arrive, so a result larger than memory can be saved.
-            func drain(_ stream: FlightStream) async throws {
-                if let streamSchema = try await stream.schema(), schema == nil { schema = streamSchema }
-                for try await batch in stream {
-                    if let output {
-                        try output.write(batch)
+            do {
+                for try await batch in reader {
+                    if let out {
+                        if output == nil { output = try ResultFileWriter(path: out, schema: batch.schema) }
+                        try output?.write(batch)
                     } else {
                         if batches > 0 { print() }
                         print(PrettyPrinter.render(batch))
@@ -113,45 +135,48 @@ struct Get: AsyncParsableCommand {
                     rows += batch.length
                     batches += 1
                 }
+            } catch {
+                progress?.stop()
+                throw error
             }
-            if let ticket {
-                try await drain(try await session.client.doGet(Ticket(ticket), options: session.options))
-            } else {
-                let info = try await session.client.getFlightInfo(descriptor.descriptor, options: session.options)
-                schema = info.schema
-                for endpoint in info.endpoints {
-                    let place = try await connectionFor(endpoint, main: session, others: &others)
-                    try await drain(try await place.client.doGet(endpoint.ticket, options: place.options))
-                }
-            }
-            if let output, let out {
-                try output.commit(schema: schema ?? Schema([]))
-                print("wrote \(rows) row\(rows == 1 ? "" : "s") in \(batches) batch\(batches == 1 ? "" : "es") to \(out)")
+            progress?.stop()
+            let failovers = reader.progress.failovers
+            let note = failovers > 0 ? " (\(failovers) failover\(failovers == 1 ? "" : "s"))" : ""
+            if let out {
+                if output == nil { output = try ResultFileWriter(path: out, schema: info.schema) }
+                try output?.commit()
+                print("wrote \(rows) row\(rows == 1 ? "" : "s") in \(batches) batch\(batches == 1 ? "" : "es") to \(out)\(note)")
+                if let progress, isatty(2) == 1 { FileHandle.standardError.write(Data((progress.summary() + "\n").utf8)) }
             } else {
                 if batches > 0 { print() }
-                print("\(rows) row\(rows == 1 ? "" : "s")")
+                print("\(rows) row\(rows == 1 ? "" : "s")\(note)")
             }
         }
     }
+}
 
-    /// The connection on which to redeem `endpoint`'s ticket; new connections are kept in
-    /// `others` by location, for later endpoints at the same place.
-    private func connectionFor(_ endpoint: FlightEndpoint, main: Connection, others: inout [String: Connection]) async throws -> Connection {
-        if endpoint.locations.isEmpty || endpoint.locations.contains(where: { $0.uri.hasPrefix("arrow-flight-reuse-connection:") }) {
-            return main
+/// `flight partitions URI --path P...|--cmd C`: GetFlightInfo, then each endpoint as a
+/// serialised partition (base64) on a line of its own, for other processes to read with
+/// `flight get --partition`.
+struct Partitions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a flight's endpoints as partitions (base64 FlightInfo of one endpoint each), one per line.")
+
+    @Argument(help: "The service's location.") var uri: String
+    @OptionGroup var descriptor: DescriptorOptions
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        guard descriptor.isGiven else { throw ValidationError("give the flight with --path or --cmd") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let session = try await connection.connect(uri)
+            defer { session.client.close() }
+            let info = try await session.client.getFlightInfo(descriptor.descriptor, options: session.options)
+            for partition in FlightPartition.partitions(of: info) { print(partition.base64) }
         }
-        var lastError: (any Error)?
-        for location in endpoint.locations {
-            if let known = others[location.uri] { return known }
-            do {
-                let other = try await main.connect(to: location)
-                others[location.uri] = other
-                return other
-            } catch {
-                lastError = error
-            }
-        }
-        throw lastError ?? FlightError(.unavailable, "the endpoint has no location to connect to")
     }
 }
 

@@ -14,7 +14,7 @@ struct FlightCommand: AsyncParsableCommand {
             (host:port alone means grpc://). Errors are printed as `flight: <code>: <message>` on \
             standard error, with exit status 1.
             """,
-        subcommands: [List.self, Info.self, SchemaCommand.self, Get.self, Put.self, ActionCommand.self, Actions.self])
+        subcommands: [List.self, Info.self, SchemaCommand.self, Get.self, Partitions.self, Put.self, ActionCommand.self, Actions.self])
 }
 
 /// The options every subcommand shares: how to reach and authenticate to the service.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlightDataSource
 import FlightRPC
 import FlightSQL
 import Foundation
@@ -43,9 +44,19 @@ struct FlightSQLShell: AsyncParsableCommand {
     @Option(help: "How rows are written: table, csv or json (JSON Lines).")
     var format = OutputFormat.table
 
+    /// Where query results are written instead of standard output.
+    @Option(help: "Write each query's result to this file instead: .arrows (IPC stream), .arrow (IPC file) or .parquet; endpoints are read in parallel.")
+    var out: String?
+
+    /// Endpoints read at once with --out.
+    @Option(help: "Endpoints read at once with --out.")
+    var parallel = 8
+
     /// Checks that the credentials come as a pair.
     func validate() throws {
         guard (username == nil) == (password == nil) else { throw ValidationError("--username and --password go together") }
+        guard parallel > 0 else { throw ValidationError("--parallel must be at least 1") }
+        if let out, ResultFileFormat(path: out) == nil { throw ValidationError("--out must end in .arrows, .arrow or .parquet") }
     }
 
     /// Connects, then runs the -c arguments or standard input.
@@ -59,6 +70,8 @@ struct FlightSQLShell: AsyncParsableCommand {
         }
         defer { client.close() }
         var session = ShellSession(client: client, format: format)
+        session.output = out
+        session.parallel = parallel
         if commands.isEmpty {
             try await read(into: &session)
         } else {

@@ -1,4 +1,5 @@
 import ArrowCore
+import FlightDataSource
 import FlightRPC
 import FlightSQL
 import Foundation
@@ -30,6 +31,11 @@ struct ShellSession {
     var format: OutputFormat
     /// Whether a query's row count is followed by the time it took; `\timing` changes it.
     var timing = true
+    /// Where query results go instead of standard output (`--out`): a file written by its
+    /// extension (.arrows, .arrow or .parquet), the result's endpoints read in parallel.
+    var output: String?
+    /// Endpoints read at once (`--parallel`).
+    var parallel = 8
 
     /// A session on `client` writing rows in `format`.
     init(client: FlightSQLClient, format: OutputFormat) {
@@ -62,12 +68,38 @@ struct ShellSession {
         return .proceed
     }
 
+    /// Reads `info`'s endpoints in parallel, in endpoint order, into the file at `path`,
+    /// with the progress on standard error when it is a terminal.
+    private func save(_ info: FlightInfo, to path: String) async throws {
+        let reader = client.reader(info, options: FlightReadOptions(parallelism: parallel, ordered: true))
+        let progress = ProgressLine(reader)
+        defer { progress.stop() }
+        var writer: ResultFileWriter?
+        defer { writer?.abandon() }
+        var rows = 0
+        for try await batch in reader {
+            if writer == nil { writer = try ResultFileWriter(path: path, schema: batch.schema) }
+            try writer?.write(batch)
+            rows += batch.length
+        }
+        if writer == nil { writer = try ResultFileWriter(path: path, schema: info.schema) }
+        try writer?.commit()
+        progress.stop()
+        let failovers = reader.progress.failovers
+        Console.write("wrote \(self.rows(Int64(rows))) to \(path)" + (failovers > 0 ? " (\(failovers) failover\(failovers == 1 ? "" : "s"))" : "") + "\n")
+        if isatty(2) == 1 { FileHandle.standardError.write(Data((progress.summary() + "\n").utf8)) }
+    }
+
     /// Plans `sql`, reads every batch of its result and writes it. The time covers both,
     /// since the gateway runs short queries and all DML while planning.
     private func run(_ sql: String) async throws {
         let clock = ContinuousClock()
         let start = clock.now
         let info = try await client.execute(sql)
+        if let output, !info.schema.fields.isEmpty || !info.endpoints.isEmpty {
+            try await save(info, to: output)
+            return
+        }
         let batches = try await client.readAll(info)
         let elapsed = clock.now - start
         let schema = batches.first?.schema ?? info.schema

@@ -208,7 +208,7 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)
                 SELECT i, 'padding to fill the windows faster ' || i AS label FROM n
                 """)
-            let stream = try await client.doGet(try #require(info.endpoints.first))
+            let stream = try await client.flight.doGet(try #require(info.endpoints.first).ticket)
             #expect(try await stream.next() != nil)
             try await Task.sleep(for: .milliseconds(1500))
             do {

@@ -34,6 +34,11 @@ public struct RecordBatch: Sendable {
         return try RecordBatch(schema: schema, columns: sliced, length: length)
     }
 
+    /// The bytes of the buffers the columns refer to, children and dictionaries included:
+    /// what holding the batch costs. A buffer two columns share counts twice; a slice counts
+    /// its whole buffers.
+    public var bufferBytes: Int { columns.reduce(0) { $0 + $1.bufferBytes } }
+
     /// Validates every column (see `ArrayData.validate()`).
     public func validate() throws(ArrowError) {
         for (field, column) in zip(schema.fields, columns) {
@@ -60,4 +65,15 @@ public struct Table: Sendable {
 
     /// The total number of rows.
     public var rowCount: Int { batches.reduce(0) { $0 + $1.length } }
+}
+
+extension ArrayData {
+    /// The bytes of this array's buffers, its children's and its dictionary's.
+    public var bufferBytes: Int {
+        var total = 0
+        for buffer in buffers { total += buffer.count }
+        for child in children { total += child.bufferBytes }
+        if let dictionary { total += dictionary.bufferBytes }
+        return total
+    }
 }

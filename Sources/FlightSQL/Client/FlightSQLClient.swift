@@ -47,13 +47,14 @@ public enum FlightSQLIngestMode: Sendable, Hashable {
 public final class FlightSQLClient: Sendable {
     /// The Flight connection calls go through.
     public let flight: FlightClient
-    private let clientOptions: FlightClientOptions
+    /// The connections results are read through: `flight`, and one per other location.
+    public let pool: FlightConnectionPool
 
     /// A client over an open Flight connection. `options` are used to connect to other
     /// locations that endpoints name.
     public init(_ flight: FlightClient, options: FlightClientOptions = FlightClientOptions()) {
         self.flight = flight
-        self.clientOptions = options
+        pool = FlightConnectionPool(primary: flight, options: options)
     }
 
     /// Connects to `location`.
@@ -61,8 +62,11 @@ public final class FlightSQLClient: Sendable {
         self.init(try await FlightClient(location: location, options: options), options: options)
     }
 
-    /// Closes the connection.
-    public func close() { flight.close() }
+    /// Closes the connection, and those opened to other locations.
+    public func close() {
+        pool.close()
+        flight.close()
+    }
 
     /// Basic authentication: the server's Bearer token is used for every later call.
     @discardableResult
@@ -161,79 +165,22 @@ public final class FlightSQLClient: Sendable {
 
     // MARK: Reading results
 
-    /// The batches of one endpoint: read on this connection when it names no location (or
-    /// the reuse-connection location), otherwise from the first location that answers.
-    public func doGet(_ endpoint: FlightEndpoint, options: FlightCallOptions = FlightCallOptions()) async throws -> FlightStream {
-        let remote = endpoint.locations.filter { $0 != .reuseConnection }
-        if remote.isEmpty || endpoint.locations.contains(.reuseConnection) {
-            return try await flight.doGet(endpoint.ticket, options: options)
-        }
-        // The token from this connection's login is valid on every node that shares the secret.
-        var remoteOptions = options
-        if let token = flight.bearerToken, !options.headers.contains(where: { $0.name == "authorization" }) {
-            remoteOptions.headers.append((name: "authorization", value: "Bearer \(token)"))
-        }
-        // Never send a token learnt over TLS in plain text.
-        let secure = flight.location.uri.hasPrefix("grpc+tls:")
-        let offered = secure ? remote.filter { $0.uri.hasPrefix("grpc+tls:") || $0.uri.hasPrefix("grpc+unix:") } : remote
-        guard !offered.isEmpty else {
-            throw FlightError(.unavailable, "the endpoint offers only plaintext locations, and this client is on TLS")
-        }
-        var lastError: (any Error)?
-        for location in offered {
-            do {
-                let other = try await FlightClient(location: location, options: clientOptions)
-                return try await other.doGet(endpoint.ticket, options: remoteOptions)
-            } catch {
-                lastError = error
-            }
-        }
-        throw lastError ?? FlightError(.unavailable, "no location of the endpoint answered")
+    /// A reader of the result `info` describes: its endpoints in parallel, through this
+    /// client's connection pool (see ``FlightResultReader``).
+    public func reader(_ info: FlightInfo, options: FlightReadOptions = FlightReadOptions()) -> FlightResultReader {
+        FlightResultReader(info, pool: pool, options: options)
     }
 
-    /// Every batch of a result, reading its endpoints in parallel; batches keep endpoint order.
+    /// Every batch of a result, its endpoints read in parallel; batches keep endpoint order.
     public func readAll(_ info: FlightInfo, options: FlightCallOptions = FlightCallOptions()) async throws -> [RecordBatch] {
-        try await withThrowingTaskGroup(of: (Int, [RecordBatch]).self) { group in
-            for (index, endpoint) in info.endpoints.enumerated() {
-                group.addTask { (index, try await self.doGet(endpoint, options: options).readAll()) }
-            }
-            var parts = [[RecordBatch]](repeating: [], count: info.endpoints.count)
-            for try await (index, batches) in group { parts[index] = batches }
-            return parts.flatMap { $0 }
-        }
+        try await reader(info, options: FlightReadOptions(ordered: true, callOptions: options)).readAll()
     }
 
-    /// The batches of a result as they arrive, endpoints read in parallel with at most
-    /// `bufferedBatches` per endpoint waiting to be consumed; order between endpoints is not
-    /// kept. Ending the iteration early cancels the reads.
-    public func stream(_ info: FlightInfo, bufferedBatches: Int = 4, options: FlightCallOptions = FlightCallOptions()) -> FlightSQLBatchStream {
-        let (stream, continuation) = AsyncThrowingStream<RecordBatch, any Error>.makeStream(bufferingPolicy: .unbounded)
-        let credits = BatchCredits(max(1, bufferedBatches) * max(1, info.endpoints.count))
-        let task = Task {
-            do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for endpoint in info.endpoints {
-                        group.addTask {
-                            let reader = try await self.doGet(endpoint, options: options)
-                            for try await batch in reader {
-                                await credits.take()
-                                try Task.checkCancellation()
-                                continuation.yield(batch)
-                            }
-                        }
-                    }
-                    try await group.waitForAll()
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in
-            task.cancel()
-            credits.cancel()
-        }
-        return FlightSQLBatchStream(base: stream, credits: credits)
+    /// The batches of a result as they arrive, endpoints read in parallel within the default
+    /// byte budget; order between endpoints is kept only when the result is ordered. Dropping
+    /// the reader before its end stops the reads.
+    public func stream(_ info: FlightInfo, options: FlightCallOptions = FlightCallOptions()) -> FlightResultReader {
+        reader(info, options: FlightReadOptions(callOptions: options))
     }
 
     // MARK: Metadata
@@ -492,76 +439,5 @@ public final class FlightSQLPreparedStatement: @unchecked Sendable {
         var request = ActionClosePreparedStatementRequest()
         request.preparedStatementHandle = currentHandle
         try await client.preparedAction(FlightSQLAction.closePreparedStatement, request, options: options)
-    }
-}
-
-/// The batches of a result, read from its endpoints in parallel (see ``FlightSQLClient/stream(_:bufferedBatches:options:)``).
-public struct FlightSQLBatchStream: AsyncSequence, Sendable {
-    /// A record batch of the result.
-    public typealias Element = RecordBatch
-    let base: AsyncThrowingStream<RecordBatch, any Error>
-    let credits: BatchCredits
-
-    /// Iterates the batches; each one consumed lets a reader fetch another.
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<RecordBatch, any Error>.AsyncIterator
-        let credits: BatchCredits
-
-        /// The next batch from any endpoint; nil when every endpoint has ended. Throws the
-        /// first endpoint's error, which stops the others.
-        public mutating func next() async throws -> RecordBatch? {
-            let batch = try await base.next()
-            if batch != nil { credits.give() }
-            return batch
-        }
-    }
-
-    /// An iterator over the batches; a stream is iterated once.
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), credits: credits) }
-}
-
-/// Counts the batches a stream may hold before its producers wait.
-final class BatchCredits: @unchecked Sendable {
-    private let lock = NSLock()
-    private var available: Int
-    private var cancelled = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init(_ count: Int) { available = count }
-
-    /// Wakes every waiting producer for good: the consumer is gone.
-    func cancel() {
-        let all = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-            cancelled = true
-            defer { waiters = [] }
-            return waiters
-        }
-        for waiter in all { waiter.resume() }
-    }
-
-    func take() async {
-        await withCheckedContinuation { continuation in
-            let ready = lock.withLock { () -> Bool in
-                if cancelled { return true }
-                if available > 0 {
-                    available -= 1
-                    return true
-                }
-                waiters.append(continuation)
-                return false
-            }
-            if ready { continuation.resume() }
-        }
-    }
-
-    func give() {
-        let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            if waiters.isEmpty {
-                available += 1
-                return nil
-            }
-            return waiters.removeFirst()
-        }
-        waiter?.resume()
     }
 }
