@@ -90,12 +90,14 @@ struct Get: AsyncParsableCommand {
     var out: String?
     @Option(help: "Endpoints read at once.") var parallel: Int = 8
     @Flag(help: "Take batches as they arrive rather than in endpoint order.") var unordered = false
+    @Option(help: "MiB of batches read ahead of the output, over every endpoint.") var readAhead: Int = 256
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
         let given = (descriptor.isGiven ? 1 : 0) + (ticket != nil ? 1 : 0) + (partition.isEmpty ? 0 : 1)
         guard given == 1 else { throw ValidationError("give the flight with --path, --cmd, --ticket or --partition (one of them)") }
         guard parallel > 0 else { throw ValidationError("--parallel must be at least 1") }
+        guard readAhead > 0 else { throw ValidationError("--read-ahead must be at least 1") }
         if let out, ResultFileFormat(path: out) == nil { throw ValidationError("--out must end in .arrows, .arrow or .parquet") }
     }
 
@@ -115,7 +117,8 @@ struct Get: AsyncParsableCommand {
             } else {
                 info = try await session.client.getFlightInfo(descriptor.descriptor, options: session.options)
             }
-            let options = FlightReadOptions(parallelism: parallel, ordered: unordered ? nil : true, callOptions: session.options)
+            let options = FlightReadOptions(parallelism: parallel, byteBudget: readAhead << 20, ordered: unordered ? nil : true,
+                                            callOptions: session.options)
             let reader = FlightResultReader(info, pool: pool, options: options)
             var output: ResultFileWriter?
             defer { output?.abandon() }

@@ -689,3 +689,81 @@ def test_a_single_node_lists_itself(start_sql_server, start_flight_bench, tmp_pa
         # No location: a single node's endpoints are read on the connection a client has.
         assert member["location"] is None and member["id"] == "local"
         assert member["started_at"].endswith("Z")
+
+
+# --- FlightDataSource: the reader of every endpoint, through `flight get` -------------------------
+
+def run_flight(flight_cli, *args, timeout=300) -> str:
+    proc = subprocess.run([flight_cli, *map(str, args)], capture_output=True, timeout=timeout)
+    assert proc.returncode == 0, f"flight {args} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}"
+    return proc.stdout.decode()
+
+
+def test_flight_get_reads_every_node_and_survives_one_killed_mid_read(bench_cluster, flight_cli, tmp_path):
+    rows = 6_000_000
+    nodes = {name: bench_cluster.start(name, "--rows", str(rows), "--batch-rows", "8192", "--partitions", "3") for name in "abc"}
+    wait_for(lambda: member_ids(nodes["a"].location) == ["a", "b", "c"], 10, "three members")
+
+    # Every node's partitions, read in parallel, into Parquet by our writer: equal to the table.
+    out = run_flight(flight_cli, "get", nodes["a"].location, "--path", "synthetic", "--out", tmp_path / "all.parquet")
+    assert out.startswith(f"wrote {rows} rows") and "failover" not in out
+    import pyarrow.parquet as pq
+    check_synthetic([pq.read_table(tmp_path / "all.parquet")], rows)
+
+    # A node killed with -9 while its stream is read: the endpoint goes on at the next node,
+    # every row exactly once. A small read-ahead keeps every stream going while the file grows.
+    target = tmp_path / "failover.arrows"
+    proc = subprocess.Popen([flight_cli, "get", nodes["a"].location, "--path", "synthetic", "--out", target,
+                             "--unordered", "--read-ahead", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    partial = lambda: sum(p.stat().st_size for p in tmp_path.glob("failover.arrows.partial-*"))
+    wait_for(lambda: partial() > 20_000_000 or proc.poll() is not None, 60, "the read to get going")
+    assert proc.poll() is None, "the read ended before a node could be killed"
+    nodes["b"].kill()
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr.decode(errors="replace")
+    assert stdout.decode().startswith(f"wrote {rows} rows") and "(1 failover)" in stdout.decode(), stdout
+    with pa.ipc.open_stream(target) as reader:
+        check_synthetic([reader.read_all()], rows)
+
+
+def test_serialised_partitions_read_by_separate_processes_equal_the_result(bench_cluster, flight_cli, tmp_path):
+    rows = 300_000
+    nodes = {name: bench_cluster.start(name, "--rows", str(rows), "--partitions", "3") for name in "abc"}
+    wait_for(lambda: member_ids(nodes["a"].location) == ["a", "b", "c"], 10, "three members")
+    partitions = run_flight(flight_cli, "partitions", nodes["a"].location, "--path", "synthetic").split()
+    assert len(partitions) == 3
+    # pyarrow decodes each partition as the FlightInfo of one endpoint.
+    for text in partitions:
+        info = flight.FlightInfo.deserialize(base64.b64decode(text))
+        assert len(info.endpoints) == 1 and info.schema.names == ["a", "b", "c", "d"]
+    # Each read by its own process, connected to another node each time.
+    procs = [subprocess.Popen([flight_cli, "get", nodes[name].location, "--partition", text, "--out", tmp_path / f"p{i}.arrows"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i, (name, text) in enumerate(zip("bca", partitions))]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr.decode(errors="replace")
+    tables = []
+    for i in range(3):
+        with pa.ipc.open_stream(tmp_path / f"p{i}.arrows") as reader:
+            tables.append(reader.read_all())
+    check_synthetic(tables, rows)
+
+
+def test_adbc_partitions_are_read_by_flight_get(sql_cluster, flight_cli, tmp_path):
+    import adbc_driver_flightsql.dbapi as flightsql
+    rows = 4000
+    make_database(tmp_path / "source.sqlite", rows)
+    paths = copies(tmp_path / "source.sqlite", tmp_path, 2)
+    nodes = [sql_cluster.start(name, "--database", path, "--read-only") for name, path in zip("ab", paths)]
+    wait_for(lambda: member_ids(nodes[0].location) == ["a", "b"], 10, "two members")
+    with flightsql.connect(nodes[0].location, autocommit=True) as conn, conn.cursor() as cur:
+        partitions, _ = cur.adbc_execute_partitions("SELECT id, name FROM t ORDER BY id")
+    texts = [base64.b64encode(p).decode() for p in partitions]
+    out = run_flight(flight_cli, "get", nodes[1].location, *sum((["--partition", t] for t in texts), []),
+                     "--out", tmp_path / "adbc.parquet")
+    assert out.startswith(f"wrote {rows} rows")
+    import pyarrow.parquet as pq
+    table = pq.read_table(tmp_path / "adbc.parquet")
+    assert table.column("id").to_pylist() == list(range(rows))
+    assert table.column("name").to_pylist() == [f"name-{i}" for i in range(rows)]

@@ -219,3 +219,33 @@ def test_flightsql_over_tls_with_basic_auth(flightsql_bin, start_sql_server, dat
     proc = subprocess.run([*map(str, base), "--username", "bob", "--password", "wrong", "-c", "SELECT 1"],
                           capture_output=True, timeout=60)
     assert proc.returncode == 1 and proc.stderr.decode().startswith("error: cannot authenticate as bob: "), proc.stderr.decode()
+
+
+@pytest.mark.parametrize("suffix", ["arrows", "arrow", "parquet"])
+def test_flightsql_out_writes_the_result_file_by_its_extension(flightsql_bin, start_sql_server, tmp_path, suffix):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    path = tmp_path / "big.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (i INTEGER, s TEXT)")
+    db.executemany("INSERT INTO t VALUES (?, ?)", ((i, f"s{i}") for i in range(50_000)))
+    db.commit()
+    db.close()
+    server = start_sql_server("--database", path)
+    target = tmp_path / f"out.{suffix}"
+    out = ok(shell(flightsql_bin, server, "--out", target, "--parallel", "2", "-c", "SELECT i, s FROM t ORDER BY i DESC"))
+    assert out.startswith("wrote 50") and out.strip().endswith(f" to {target}"), out
+    if suffix == "parquet":
+        table = pq.read_table(target)
+    elif suffix == "arrow":
+        table = pa.ipc.open_file(target).read_all()
+    else:
+        table = pa.ipc.open_stream(target).read_all()
+    assert table.column("i").to_pylist() == list(range(49_999, -1, -1))
+    assert table.column("s").to_pylist() == [f"s{i}" for i in range(49_999, -1, -1)]
+    assert not list(tmp_path.glob("out.*.partial-*"))
+
+
+def test_flightsql_out_refuses_an_unknown_extension(flightsql_bin, server, tmp_path):
+    proc = shell(flightsql_bin, server, "--out", tmp_path / "x.csv", "-c", "SELECT 1")
+    assert proc.returncode == 64 and b".arrows, .arrow or .parquet" in proc.stderr
