@@ -60,6 +60,7 @@ interop-test:
 	swift build --product flight-sql-server
 	swift build --product flightsql
 	swift build --product parquet
+	swift build --product parquet-flight-server
 	ARROW_INTEGRATION=$(CURDIR)/.build/debug/arrow-integration \
 	ARROW_CDATA_BRIDGE=$(CURDIR)/.build/debug/libArrowCDataBridge.so \
 	FLIGHT_CLI=$(CURDIR)/.build/debug/flight \
@@ -68,6 +69,7 @@ interop-test:
 	FLIGHT_SQL_SERVER=$(CURDIR)/.build/debug/flight-sql-server \
 	FLIGHTSQL=$(CURDIR)/.build/debug/flightsql \
 	PARQUET=$(CURDIR)/.build/debug/parquet \
+	PARQUET_FLIGHT_SERVER=$(CURDIR)/.build/debug/parquet-flight-server \
 	  $(PYTHON) -m pytest -q tests/interop
 
 bench: deps

@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "flight-bench", targets: ["flight-bench"]),
         .executable(name: "flight", targets: ["flight"]),
         .executable(name: "flight-file-server", targets: ["flight-file-server"]),
+        .executable(name: "parquet-flight-server", targets: ["parquet-flight-server"]),
         .executable(name: "flight-sql-server", targets: ["flight-sql-server"]),
         .executable(name: "flightsql", targets: ["flightsql"]),
         .executable(name: "parquet", targets: ["parquet"]),
@@ -208,6 +209,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/FlightFileServer",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "parquet-flight-server",
+            dependencies: [
+                "ArrowCore", "FlightRPC", "FlightManager", "Parquet", "ClusterCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/ParquetFlightServer",
             swiftSettings: strict
         ),
         .testTarget(

@@ -43,6 +43,12 @@ def _executable(variable: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def parquet_flight_server_bin() -> str:
+    """Path of the `parquet-flight-server` example."""
+    return _executable("PARQUET_FLIGHT_SERVER", "parquet-flight-server")
+
+
+@pytest.fixture(scope="session")
 def flight_cli() -> str:
     """Path of our `flight` client CLI."""
     return _executable("FLIGHT_CLI", "flight")

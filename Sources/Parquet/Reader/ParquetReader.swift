@@ -71,6 +71,20 @@ public struct ParquetReader: Sendable {
         return Schema(nodes.map(\.field), metadata: arrowSchema.schema.metadata)
     }
 
+    /// The row groups a read with `options` visits: those it chooses (all by default) that its
+    /// filter does not rule out by statistics, bloom filters or page index. A planner uses it
+    /// to spread the work before any data page is read.
+    public func rowGroups(_ options: ParquetReadOptions) throws(ParquetError) -> [Int] {
+        let iterator = try ParquetBatchIterator(reader: self, options: options)
+        var out: [Int] = []
+        for group in iterator.rowGroups {
+            let rows = file.metadata.rowGroups[group].numRows
+            let ranges = try ParquetBatchIterator.rowRanges(file, group: group, rows: rows, filter: iterator.filter, nodes: iterator.nodes)
+            if !ranges.isEmpty { out.append(group) }
+        }
+        return out
+    }
+
     /// The batches `options` reads, one after another.
     public func batches(_ options: ParquetReadOptions = ParquetReadOptions()) -> ParquetBatches {
         ParquetBatches(reader: self, options: options)
