@@ -87,7 +87,10 @@ bench: deps
 # Cluster benchmarks (root: network namespaces and tc); results in BENCHMARKS.md.
 bench-cluster: deps
 	swift build -c release --product flight-bench
+	swift build -c release --product parquet-flight-server
+	swift build -c release --product flight
 	$(PYTHON) bench/cluster_bench.py .build/release/flight-bench
+	$(PYTHON) bench/datasource_bench.py .build/release/flight-bench .build/release/parquet-flight-server .build/release/flight
 
 clean:
 	rm -rf .build .build-deps

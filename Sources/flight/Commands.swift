@@ -90,7 +90,7 @@ struct Get: AsyncParsableCommand {
     var out: String?
     @Option(help: "Endpoints read at once.") var parallel: Int = 8
     @Flag(help: "Take batches as they arrive rather than in endpoint order.") var unordered = false
-    @Option(help: "MiB of batches read ahead of the output, over every endpoint.") var readAhead: Int = 256
+    @Option(help: "MiB of batches read ahead of the output, over every endpoint.") var readAhead: Int = 64
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {

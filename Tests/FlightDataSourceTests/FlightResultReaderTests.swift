@@ -24,7 +24,19 @@ struct SequenceService: FlightService {
         return try RecordBatch(schema: schema, columns: [ArrayData(type: .int64, length: rows, nullCount: 0, buffers: [Buffer(), values.finish()])])
     }
 
+    /// RenewFlightEndpoint: an endpoint whose ticket starts `expired:` comes back with the rest
+    /// of it as its ticket, valid for an hour.
+    func doAction(_ action: Action, results: FlightResponseWriter<FlightResult>, context: FlightCallContext) async throws {
+        guard action.type == FlightStandardAction.renewFlightEndpoint else { throw FlightError(.unimplemented, action.type) }
+        var endpoint = try FlightStandardAction.renewFlightEndpointRequest(action)
+        let text = String(decoding: endpoint.ticket.bytes, as: UTF8.self)
+        endpoint.ticket = Ticket(String(text.dropFirst(text.hasPrefix("expired:") ? 8 : 0)))
+        endpoint.expirationTime = Date().addingTimeInterval(3600)
+        try await results.send(FlightStandardAction.result(endpoint))
+    }
+
     func doGet(_ ticket: Ticket, writer: FlightRecordBatchWriter, context: FlightCallContext) async throws {
+        if ticket.bytes.starts(with: Array("expired:".utf8)) { throw FlightError(.notFound, "the ticket expired") }
         let parts = String(decoding: ticket.bytes, as: UTF8.self).split(separator: ":").compactMap { Int($0) }
         guard parts.count == 3 else { throw FlightError(.invalidArgument, "bad ticket") }
         try await writer.begin(Self.schema)
@@ -137,6 +149,22 @@ func info(endpoints: Int, batches: Int, rows: Int, locations: [Location] = [], r
             await #expect {
                 _ = try await FlightResultReader(bad, client: client).readAll()
             } throws: { error in (error as? FlightError)?.code == .invalidArgument }
+        }
+    }
+
+    @Test func anExpiredEndpointIsRenewedBeforeItIsRead() async throws {
+        try await withServers([SequenceService()]) { servers in
+            let client = try await FlightClient(location: servers[0].location)
+            defer { client.close() }
+            var result = info(endpoints: 2, batches: 2, rows: 3)
+            result.endpoints[1].ticket = Ticket("expired:1:2:3")
+            result.endpoints[1].expirationTime = Date().addingTimeInterval(-1)
+            #expect(values(try await FlightResultReader(result, client: client, options: FlightReadOptions(ordered: true)).readAll())
+                == expected(endpoints: 2, batches: 2, rows: 3))
+            // Without renewal the service refuses the expired ticket.
+            await #expect(throws: FlightError.self) {
+                _ = try await FlightResultReader(result, client: client, options: FlightReadOptions(renewsExpiredEndpoints: false)).readAll()
+            }
         }
     }
 

@@ -21,7 +21,7 @@ public struct FlightReadOptions: Sendable {
     /// before it is read, where the server offers it.
     public var renewsExpiredEndpoints: Bool
 
-    public init(parallelism: Int = 8, byteBudget: Int = 256 << 20, ordered: Bool? = nil, callOptions: FlightCallOptions = FlightCallOptions(),
+    public init(parallelism: Int = 8, byteBudget: Int = 64 << 20, ordered: Bool? = nil, callOptions: FlightCallOptions = FlightCallOptions(),
                 maximumFailovers: Int = 4, renewsExpiredEndpoints: Bool = true) {
         self.parallelism = parallelism
         self.byteBudget = byteBudget

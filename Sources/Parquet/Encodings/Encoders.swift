@@ -99,11 +99,16 @@ final class DictionaryEncoder {
             k += 8
         }
         var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while k < n {
-            tail |= UInt64(p.load(fromByteOffset: k, as: UInt8.self)) << shift
-            shift += 8
-            k += 1
+        if k < n && n >= 8 {
+            // The last eight bytes, overlapping the words before: one load for the tail.
+            tail = p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else {
+            var shift: UInt64 = 0
+            while k < n {
+                tail |= UInt64(p.load(fromByteOffset: k, as: UInt8.self)) << shift
+                shift += 8
+                k += 1
+            }
         }
         h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
         return h ^ (h >> 32)
@@ -120,7 +125,8 @@ final class DictionaryEncoder {
             fixedIndices(of: source, from: start, count: count, as: UInt32.self, into: &out)
             return
         }
-        out.reserveCapacity(out.count + count)
+        let first = out.count
+        out.append(contentsOf: repeatElement(0, count: count))
         let byteArray = source.isByteArray, sourceWidth = source.width
         let data = UnsafeRawPointer(source.values.base)
         let offsets = UnsafeRawPointer(source.offsets.base).assumingMemoryBound(to: Int32.self)
@@ -179,7 +185,7 @@ final class DictionaryEncoder {
                 known = UnsafeRawPointer(values.values.base)
                 knownOffsets = UnsafeRawPointer(values.offsets.base).assumingMemoryBound(to: Int32.self)
             }
-            out.append(found)
+            out[first + k - start] = found
         }
     }
 
@@ -237,6 +243,9 @@ final class DictionaryEncoder {
             while k + 8 <= n {
                 if a.loadUnaligned(fromByteOffset: k, as: UInt64.self) != b.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
                 k += 8
+            }
+            if k < n && n >= 8 {
+                return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
             }
             while k < n {
                 if a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) { return false }

@@ -28,6 +28,8 @@ final class ColumnChunkWriter {
     private var repetition: [Int16] = []
     private var pending: LeafValues
     private var indices: [Int32] = []
+    /// Which dictionary entries the pending page uses, for its statistics.
+    private var pageEntries: [Bool] = []
     private var pendingRows = 0
     private var pendingValues = 0
     /// The chunk's pages, headers included, in order.
@@ -111,7 +113,7 @@ final class ColumnChunkWriter {
 
     private func add(_ values: LeafValues, from start: Int, count: Int) throws(ParquetError) {
         guard count > 0 else { return }
-        if options.statistics || options.pageIndex { pageStatistics.update(values, from: start, count: count) }
+        let statistics = options.statistics || options.pageIndex
         if options.bloomFilter {
             for k in start..<(start + count) {
                 let bytes = values.isByteArray ? values.byteArray(k)
@@ -120,7 +122,22 @@ final class ColumnChunkWriter {
             }
         }
         if let dictionary {
+            let before = indices.count
             try dictionary.indices(of: values, from: start, count: count, into: &indices)
+            if statistics {
+                // The page's minimum and maximum are those of the distinct values it uses: each
+                // dictionary entry is looked at once per page, not once per value.
+                if pageEntries.count < dictionary.count {
+                    pageEntries.append(contentsOf: repeatElement(false, count: dictionary.count - pageEntries.count))
+                }
+                for k in before..<indices.count {
+                    let entry = Int(indices[k])
+                    if !pageEntries[entry] {
+                        pageEntries[entry] = true
+                        pageStatistics.update(dictionary.values, from: entry, count: 1)
+                    }
+                }
+            }
             if dictionary.byteSize > options.dictionaryPageSizeLimit {
                 // Too many distinct values: the rest of the chunk is PLAIN.
                 try flushPage()
@@ -129,6 +146,7 @@ final class ColumnChunkWriter {
             }
             return
         }
+        if statistics { pageStatistics.update(values, from: start, count: count) }
         if values.isByteArray {
             for k in start..<(start + count) {
                 let bytes = values.byteArray(k)
@@ -213,6 +231,7 @@ final class ColumnChunkWriter {
         definition.removeAll(keepingCapacity: true)
         repetition.removeAll(keepingCapacity: true)
         indices.removeAll(keepingCapacity: true)
+        pageEntries.removeAll(keepingCapacity: true)
         pending.reset()
         pendingRows = 0
         pendingValues = 0
