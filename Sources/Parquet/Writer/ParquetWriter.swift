@@ -138,6 +138,8 @@ public final class ParquetWriter {
     private let options: ParquetWriteOptions
     private let layout: WriterSchema
     private var chunks: [ColumnChunkWriter] = []
+    /// Each leaf's share of the batch being added, kept from batch to batch.
+    private var shredded: [ShreddedLeaf] = []
     private var rowsInGroup = 0
     private var position: Int64 = 0
     private var rowGroups: [ParquetRowGroup] = []
@@ -224,7 +226,8 @@ public final class ParquetWriter {
     }
 
     private func add(_ batch: RecordBatch) throws(ParquetError) {
-        let shredded = layout.leaves.map { ShreddedLeaf($0) }
+        if shredded.count != layout.leaves.count { shredded = layout.leaves.map { ShreddedLeaf($0) } }
+        for leaf in shredded { leaf.reset() }
         let shredder = Shredder(leaves: shredded)
         for (node, column) in zip(layout.nodes, batch.columns) { try shredder.shred(node, column) }
         for (chunk, leaf) in zip(chunks, shredded) { try chunk.append(leaf) }

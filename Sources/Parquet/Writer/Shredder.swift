@@ -12,6 +12,14 @@ final class ShreddedLeaf {
         self.leaf = leaf
         values = LeafValues(physicalType: leaf.physicalType, typeLength: leaf.typeLength, column: leaf.path.joined(separator: "."))
     }
+
+    /// Empties the leaf for the next batch, keeping its memory.
+    func reset() {
+        definition.removeAll(keepingCapacity: true)
+        repetition.removeAll(keepingCapacity: true)
+        entries = 0
+        values.reset()
+    }
 }
 
 /// Turns Arrow arrays into Parquet levels and values (the "shredding" of nested data).
@@ -45,9 +53,14 @@ struct Shredder {
     /// A top-level list of values, in one pass: levels gathered locally, values copied at once.
     private func shredList(_ array: ArrayData, _ child: ArrayData, _ out: ShreddedLeaf, nullable: Bool, elementNullable: Bool,
                            repeated: Int16) throws(ParquetError) {
-        var definition = [Int16](), repetition = [Int16]()
-        definition.reserveCapacity(array.length * 2)
-        repetition.reserveCapacity(array.length * 2)
+        // The levels go straight into the leaf's arrays (kept from batch to batch), moved into
+        // locals while they grow.
+        var definition: [Int16] = [], repetition: [Int16] = []
+        swap(&definition, &out.definition)
+        swap(&repetition, &out.repetition)
+        let before = definition.count
+        definition.reserveCapacity(before + array.length)
+        repetition.reserveCapacity(before + array.length)
         let d: Int16 = nullable ? 1 : 0
         let present = d + 1 + (elementNullable ? 1 : 0)
         var ranges: [Range<Int>] = []
@@ -83,9 +96,9 @@ struct Shredder {
                 }
             }
         }
-        out.definition.append(contentsOf: definition)
-        out.repetition.append(contentsOf: repetition)
-        out.entries += definition.count
+        out.entries += definition.count - before
+        swap(&definition, &out.definition)
+        swap(&repetition, &out.repetition)
         for range in ranges { try Physical.append(child, range, into: out.values) }
     }
 
