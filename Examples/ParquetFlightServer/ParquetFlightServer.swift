@@ -50,12 +50,7 @@ struct ParquetFlightServer: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        ClusterOptions.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "parquet-flight-server")
         do {
             try await serve(logger: logger)
@@ -77,27 +72,11 @@ struct ParquetFlightServer: AsyncParsableCommand {
         }
         let dataset = try DatasetRoot(root)
         let location: Location = options.tls == nil ? .grpc(host: host, port: port) : .grpcTLS(host: host, port: port)
-        let signals = TerminationSignals()
         let manager = try cluster.makeManager(secret: secret, logger: logger)
         manager.register(ParquetRunner(root: dataset), forKind: ParquetTask.kind)
         let service = ParquetService(root: dataset, manager: manager, partitionBytes: Int64(partitionMB) << 20)
         let server = try FlightServer(service: ClusterService(service, manager: manager), location: location, options: options)
-        var internalServer: FlightServer?
-        do {
-            internalServer = try cluster.startInternalEndpoint(manager, host: host)
-            try await cluster.join(manager, listening: server.location, internal: internalServer?.location)
-        } catch {
-            await server.shutdown(grace: .zero)
-            await internalServer?.shutdown(grace: .zero)
-            throw error
-        }
         logger.info("serving \(dataset.root) at \(server.location)")
-        print("listening on \(server.location)")
-        fflush(nil)
-        let number = await signals.wait()
-        logger.notice("signal \(number): shutting down")
-        await cluster.leave(manager)
-        await server.shutdown(grace: .nanoseconds(Int64(grace * 1e9)))
-        await internalServer?.shutdown(grace: .nanoseconds(Int64(grace * 1e9)))
+        try await cluster.serve(server, manager: manager, host: host, grace: .nanoseconds(Int64(grace * 1e9)), logger: logger)
     }
 }

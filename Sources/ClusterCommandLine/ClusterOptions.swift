@@ -78,4 +78,37 @@ public struct ClusterOptions: ParsableArguments {
     public func leave(_ manager: any FlightManager) async {
         await (manager as? ZooKeeperFlightManager)?.leave()
     }
+
+    /// Runs a started `server` as a node until SIGINT or SIGTERM: starts the internal endpoint
+    /// (`--internal-port`), joins the cluster, prints `listening on <location>`, then, on the
+    /// signal, leaves the cluster first (so that no new FlightInfo names this node) and shuts
+    /// both servers down, giving running calls `grace`.
+    public func serve(_ server: FlightServer, manager: any FlightManager, host: String, grace: Duration, logger: Logger) async throws {
+        let signals = TerminationSignals()
+        var internalServer: FlightServer?
+        do {
+            internalServer = try startInternalEndpoint(manager, host: host)
+            try await join(manager, listening: server.location, internal: internalServer?.location)
+        } catch {
+            await server.shutdown(grace: .zero)
+            await internalServer?.shutdown(grace: .zero)
+            throw error
+        }
+        print("listening on \(server.location)")
+        fflush(nil)
+        let number = await signals.wait()
+        logger.notice("signal \(number): shutting down")
+        await leave(manager)
+        await server.shutdown(grace: grace)
+        await internalServer?.shutdown(grace: grace)
+    }
+
+    /// Sends the process's logs to standard error at `level` (call once, first thing).
+    public static func bootstrapLogging(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
 }

@@ -55,12 +55,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        ClusterOptions.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "flight-sql-server")
         do {
             try await serve(logger: logger)
@@ -107,29 +102,12 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let location: Location = options.tls == nil ? .grpc(host: host, port: port) : .grpcTLS(host: host, port: port)
-        let signals = TerminationSignals()
         let manager = try cluster.makeManager(secret: secret, logger: logger)
         let engine = try SQLiteEngine(path: path, readOnly: readOnly, manager: manager, logger: logger)
+        defer { engine.close() }
         let server = try FlightServer(service: ClusterService(FlightSQLAdapter(engine), manager: manager), location: location, options: options)
-        var internalServer: FlightServer?
-        do {
-            internalServer = try cluster.startInternalEndpoint(manager, host: host)
-            try await cluster.join(manager, listening: server.location, internal: internalServer?.location)
-        } catch {
-            await server.shutdown(grace: .zero)
-            await internalServer?.shutdown(grace: .zero)
-            throw error
-        }
         logger.info("serving \(path)\(readOnly ? " read-only" : "") at \(server.location)")
-        print("listening on \(server.location)")
-        fflush(nil)
-        let number = await signals.wait()
-        logger.notice("signal \(number): shutting down")
-        // Out of the cluster first, so that no new FlightInfo names this node.
-        await cluster.leave(manager)
-        await server.shutdown(grace: .nanoseconds(Int64(grace * 1e9)))
-        await internalServer?.shutdown(grace: .nanoseconds(Int64(grace * 1e9)))
-        engine.close()
+        try await cluster.serve(server, manager: manager, host: host, grace: .nanoseconds(Int64(grace * 1e9)), logger: logger)
     }
 }
 

@@ -60,10 +60,32 @@ func bitWidth(of maximum: Int) -> Int { maximum <= 0 ? 0 : Int.bitWidth - maximu
 /// from bit `bitOffset` of `source`, which holds `byteCount` bytes; the caller has checked that
 /// they hold every bit read.
 @inline(__always)
+/// For each byte, its eight bits as eight 0-or-1 levels, lowest bit first.
+private let oneBitLevels: [SIMD8<Int16>] = (0..<256).map { byte in
+    SIMD8<Int16>((0..<8).map { Int16((byte >> $0) & 1) })
+}
+
 func unpackBits<T: FixedWidthInteger>(_ source: UnsafeRawPointer, byteCount: Int, bitOffset: Int, width: Int, count: Int,
-                                      into out: UnsafeMutablePointer<T>) {
+                                      into out: UnsafeMutablePointer<T>, table: Bool = true) {
     if width == 0 {
         out.initialize(repeating: 0, count: count)
+        return
+    }
+    if table && width == 1 && bitOffset & 7 == 0 && T.self == Int16.self {
+        // One-bit levels (lists' repetition levels, a nullable column's definition levels):
+        // each byte's eight values from a table, in one 16-byte store.
+        let levels = UnsafeMutableRawPointer(out)
+        let whole = Swift.min(count / 8, byteCount - (bitOffset >> 3))
+        let base = source + (bitOffset >> 3)
+        oneBitLevels.withUnsafeBufferPointer { table in
+            for k in 0..<whole {
+                (levels + 16 * k).storeBytes(of: table[Int(base.load(fromByteOffset: k, as: UInt8.self))], as: SIMD8<Int16>.self)
+            }
+        }
+        let done = whole * 8
+        if done < count {
+            unpackBits(source, byteCount: byteCount, bitOffset: bitOffset + done, width: 1, count: count - done, into: out + done, table: false)
+        }
         return
     }
     let mask: UInt64 = (1 << UInt64(width)) - 1

@@ -80,7 +80,7 @@ struct BatchAssembler {
                 guard let out = out.baseAddress else { return }
                 // Without branches on the levels: each entry writes its slot's offset and
                 // validity where the next slot goes, and moves on only if it is a slot.
-                func scan<Offset: FixedWidthInteger>(_ target: UnsafeMutablePointer<Offset>) {
+                @inline(__always) func scan<Offset: FixedWidthInteger>(_ target: UnsafeMutablePointer<Offset>) {
                     var count = 0, nulls = 0, held = 0
                     if !hasDefinition && hasRepetition {
                         // Every entry holds a value: slots and elements by repetition alone.
