@@ -36,6 +36,12 @@ public struct FlightDataSource: Sendable {
         self.sql = sql
     }
 
+    /// Closes the connections opened to other locations (not the one the source was made
+    /// with, nor a Flight SQL client's own pool).
+    public func close() {
+        if sql == nil { pool.close() }
+    }
+
     /// A reader of the result `info` describes.
     public func read(_ info: FlightInfo) -> FlightResultReader {
         FlightResultReader(info, pool: pool, options: options)

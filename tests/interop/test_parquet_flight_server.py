@@ -2,6 +2,7 @@
 files served by a three-node cluster on a real ZooKeeper. pyarrow's Flight client and our
 `flight get` (FlightDataSource's reader) read every dataset, with projections and filters, and
 the answers equal what pyarrow computes from the files directly."""
+import base64
 import json
 import subprocess
 import time
@@ -184,3 +185,57 @@ def test_do_put_writes_a_parquet_file_visible_when_complete(nodes, served):
             writer.close()
     assert not list(served.glob(".upload-*"))
     (served / "uploaded.parquet").unlink()
+
+
+def test_a_node_killed_mid_read_costs_one_failover_and_no_rows(parquet_flight_server_bin, zookeeper, cluster_secret,  # noqa: F811
+                                                               tmp_path_factory, flight_cli, tmp_path):
+    root = tmp_path_factory.mktemp("big-root")
+    rows = 4_000_000
+    rng = np.random.default_rng(5)
+    table = pa.table({"id": np.arange(rows), "x": rng.random(rows), "y": rng.integers(0, 1 << 40, rows)})
+    pq.write_table(table, root / "big.parquet", row_group_size=250_000, compression="snappy")
+    cluster = Cluster(parquet_flight_server_bin, zookeeper, cluster_secret, f"/parquet-kill-{time.time_ns()}", tmp_path_factory)
+    try:
+        started = {name: cluster.start(name, "--root", root, "--partition-mb", "32") for name in "pqr"}
+        wait_for(lambda: member_ids(started["p"].location) == ["p", "q", "r"], 10, "three members")
+        # Each plan starts its endpoints on another node: the read is of this plan's partitions,
+        # so that the node killed is the one serving the first endpoint.
+        partitions = subprocess.run([flight_cli, "partitions", started["p"].location, "--path", "big.parquet"],
+                                    capture_output=True, timeout=60, check=True).stdout.decode().split()
+        first = flight.FlightInfo.deserialize(base64.b64decode(partitions[0])).endpoints[0].locations[0].uri.decode()
+        victim = next(node for node in started.values() if node.location == first)
+        target = tmp_path / "big.arrows"
+        args = [flight_cli, "get", started["p"].location, "--out", target, "--parallel", "1", "--read-ahead", "1"]
+        for text in partitions:
+            args += ["--partition", text]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        partial = lambda: sum(p.stat().st_size for p in tmp_path.glob("big.arrows.partial-*"))
+        wait_for(lambda: partial() > 4_000_000 or proc.poll() is not None, 60, "the read to get going")
+        assert proc.poll() is None, "the read ended before a node could be killed"
+        victim.kill()
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr.decode(errors="replace")
+        assert "(1 failover)" in stdout.decode(), stdout
+        with pa.ipc.open_stream(target) as reader:
+            assert reader.read_all().equals(table), "every row once, in the file's order"
+    finally:
+        cluster.finish()
+
+
+def test_basic_authentication_guards_every_call(parquet_flight_server_bin, served, tmp_path_factory):
+    from conftest import ServerProcess
+    server = ServerProcess([parquet_flight_server_bin, "--root", served, "--host", "127.0.0.1", "--port", "0",
+                            "--user", "ann", "--password", "secret"], tmp_path_factory.mktemp("auth") / "server.log")
+    try:
+        with flight.connect(server.location) as client:
+            with pytest.raises(flight.FlightUnauthenticatedError):
+                client.get_flight_info(flight.FlightDescriptor.for_path("single.parquet"))
+            token = client.authenticate_basic_token("ann", "secret")
+            options = flight.FlightCallOptions(headers=[token])
+            info = client.get_flight_info(flight.FlightDescriptor.for_path("single.parquet"), options)
+            got = pa.concat_tables([client.do_get(e.ticket, options).read_all() for e in info.endpoints])
+            assert got.equals(pq.read_table(served / "single.parquet"))
+            with pytest.raises(flight.FlightUnauthenticatedError):
+                client.authenticate_basic_token("ann", "wrong")
+    finally:
+        assert server.stop() == 0

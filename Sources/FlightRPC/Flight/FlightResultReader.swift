@@ -95,21 +95,32 @@ public final class FlightResultReader: AsyncSequence, Sendable {
     public let pool: FlightConnectionPool
     private let reads: EndpointReads
     private let driver = Mutex<Task<Void, Never>?>(nil)
+    /// Whether the pool is the reader's own, closed with it.
+    private let ownsPool: Bool
 
-    /// A reader of `info`'s endpoints through `pool`.
-    public init(_ info: FlightInfo, pool: FlightConnectionPool, options: FlightReadOptions = FlightReadOptions()) {
+    /// A reader of `info`'s endpoints through `pool`, which stays open after the reader.
+    public convenience init(_ info: FlightInfo, pool: FlightConnectionPool, options: FlightReadOptions = FlightReadOptions()) {
+        self.init(info, pool: pool, options: options, ownsPool: false)
+    }
+
+    /// A reader of `info`'s endpoints over `client` and the connections it opens to other
+    /// locations with `clientOptions`, which it closes when it is dropped.
+    public convenience init(_ info: FlightInfo, client: FlightClient, clientOptions: FlightClientOptions = FlightClientOptions(),
+                            options: FlightReadOptions = FlightReadOptions()) {
+        self.init(info, pool: FlightConnectionPool(primary: client, options: clientOptions), options: options, ownsPool: true)
+    }
+
+    private init(_ info: FlightInfo, pool: FlightConnectionPool, options: FlightReadOptions, ownsPool: Bool) {
         self.info = info
         self.pool = pool
+        self.ownsPool = ownsPool
         reads = EndpointReads(info, pool: pool, options: options)
     }
 
-    /// A reader of `info`'s endpoints over `client` (and connections it opens with `clientOptions`).
-    public convenience init(_ info: FlightInfo, client: FlightClient, clientOptions: FlightClientOptions = FlightClientOptions(),
-                            options: FlightReadOptions = FlightReadOptions()) {
-        self.init(info, pool: FlightConnectionPool(primary: client, options: clientOptions), options: options)
+    deinit {
+        cancel()
+        if ownsPool { pool.close() }
     }
-
-    deinit { cancel() }
 
     /// The result's schema.
     public var schema: Schema { info.schema }
