@@ -26,11 +26,23 @@ public final class ProgressLine: Sendable {
         }
     }
 
-    /// Stops updating the line and clears it.
+    /// Stops updating the line and clears it; again, nothing.
     public func stop() {
-        guard let task else { return }
+        guard let task, !task.isCancelled else { return }
         task.cancel()
         Self.show("\r\u{1B}[K")
+    }
+
+    /// Stops, then shows ``summary()`` on its own line, when the line was shown at all.
+    public func finish() {
+        guard task != nil else { return }
+        stop()
+        Self.show(summary() + "\n")
+    }
+
+    /// ` (N failovers)` when the read had any, else nothing: for a tool's closing line.
+    public static func failoverNote(_ progress: FlightReadProgress) -> String {
+        progress.failovers == 0 ? "" : " (\(progress.failovers) failover\(progress.failovers == 1 ? "" : "s"))"
     }
 
     /// One line of `progress`: rows, MB, MB/s since `since`, endpoints, failovers.

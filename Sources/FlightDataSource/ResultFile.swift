@@ -1,4 +1,5 @@
 import ArrowCore
+import FlightRPC
 import Foundation
 import Parquet
 
@@ -120,5 +121,25 @@ public final class ResultFileWriter {
             descriptor = -1
         }
         unlink(temporaryPath)
+    }
+}
+
+extension FlightResultReader {
+    /// Reads every batch into the file at `path` (`.arrows`, `.arrow` or `.parquet`), which
+    /// appears only once the whole result has arrived; returns the rows and batches written.
+    /// The file takes the first batch's schema (the result's when it has none).
+    public func write(to path: String) async throws -> (rows: Int, batches: Int) {
+        var writer: ResultFileWriter?
+        defer { writer?.abandon() }
+        var rows = 0, batches = 0
+        for try await batch in self {
+            if writer == nil { writer = try ResultFileWriter(path: path, schema: batch.schema) }
+            try writer?.write(batch)
+            rows += batch.length
+            batches += 1
+        }
+        let file = try writer ?? ResultFileWriter(path: path, schema: schema)
+        try file.commit()
+        return (rows, batches)
     }
 }

@@ -120,40 +120,24 @@ struct Get: AsyncParsableCommand {
             let options = FlightReadOptions(parallelism: parallel, byteBudget: readAhead << 20, ordered: unordered ? nil : true,
                                             callOptions: session.options)
             let reader = FlightResultReader(info, pool: pool, options: options)
-            var output: ResultFileWriter?
-            defer { output?.abandon() }
-            var rows = 0
-            var batches = 0
-            let progress = out == nil ? nil : ProgressLine(reader)
-            // Batches are handled as they arrive, so a result larger than memory can be saved.
-            do {
-                for try await batch in reader {
-                    if let out {
-                        if output == nil { output = try ResultFileWriter(path: out, schema: batch.schema) }
-                        try output?.write(batch)
-                    } else {
-                        if batches > 0 { print() }
-                        print(PrettyPrinter.render(batch))
-                    }
-                    rows += batch.length
-                    batches += 1
-                }
-            } catch {
-                progress?.stop()
-                throw error
-            }
-            progress?.stop()
-            let failovers = reader.progress.failovers
-            let note = failovers > 0 ? " (\(failovers) failover\(failovers == 1 ? "" : "s"))" : ""
             if let out {
-                if output == nil { output = try ResultFileWriter(path: out, schema: info.schema) }
-                try output?.commit()
-                print("wrote \(rows) row\(rows == 1 ? "" : "s") in \(batches) batch\(batches == 1 ? "" : "es") to \(out)\(note)")
-                if let progress, isatty(2) == 1 { FileHandle.standardError.write(Data((progress.summary() + "\n").utf8)) }
-            } else {
-                if batches > 0 { print() }
-                print("\(rows) row\(rows == 1 ? "" : "s")\(note)")
+                let progress = ProgressLine(reader)
+                defer { progress.stop() }
+                let (rows, batches) = try await reader.write(to: out)
+                progress.finish()
+                print("wrote \(rows) row\(rows == 1 ? "" : "s") in \(batches) batch\(batches == 1 ? "" : "es") to \(out)"
+                    + ProgressLine.failoverNote(reader.progress))
+                return
             }
+            var rows = 0, batches = 0
+            for try await batch in reader {
+                if batches > 0 { print() }
+                print(PrettyPrinter.render(batch))
+                rows += batch.length
+                batches += 1
+            }
+            if batches > 0 { print() }
+            print("\(rows) row\(rows == 1 ? "" : "s")" + ProgressLine.failoverNote(reader.progress))
         }
     }
 }

@@ -56,16 +56,17 @@ struct ConnectionOptions: ParsableArguments {
     /// A connected (and, with --user, authenticated) client.
     func connect(_ uri: String) async throws -> Connection {
         let client = try await FlightClient(location: location(uri), options: clientOptions)
-        var token: String?
         if let user, let password {
             do {
-                token = try await client.authenticateBasicToken(username: user, password: password, options: callOptions)
+                // The client sends the Bearer token with every later call; a connection pool
+                // passes it on to the other nodes of the service.
+                try await client.authenticateBasicToken(username: user, password: password, options: callOptions)
             } catch {
                 client.close()
                 throw error
             }
         }
-        return Connection(client: client, options: callOptions, token: token, connectionOptions: self)
+        return Connection(client: client, options: callOptions)
     }
 }
 
@@ -78,20 +79,6 @@ func location(_ uri: String) -> Location {
 struct Connection: Sendable {
     let client: FlightClient
     let options: FlightCallOptions
-    /// The Bearer token from authentication, if any; other servers of the same service accept
-    /// it too when they share the signing secret, so it is passed on to them.
-    let token: String?
-    let connectionOptions: ConnectionOptions
-
-    /// A client for another location of the same service, with this one's credentials.
-    func connect(to location: Location) async throws -> Connection {
-        let other = try await FlightClient(location: location, options: connectionOptions.clientOptions)
-        var options = self.options
-        if let token, !options.headers.contains(where: { $0.name == "authorization" }) {
-            options.headers.append((name: "authorization", value: "Bearer \(token)"))
-        }
-        return Connection(client: other, options: options, token: token, connectionOptions: connectionOptions)
-    }
 }
 
 /// What a descriptor option group names: `--path` (repeatable, one element each) or `--cmd`.

@@ -74,20 +74,9 @@ struct ShellSession {
         let reader = client.reader(info, options: FlightReadOptions(parallelism: parallel, ordered: true))
         let progress = ProgressLine(reader)
         defer { progress.stop() }
-        var writer: ResultFileWriter?
-        defer { writer?.abandon() }
-        var rows = 0
-        for try await batch in reader {
-            if writer == nil { writer = try ResultFileWriter(path: path, schema: batch.schema) }
-            try writer?.write(batch)
-            rows += batch.length
-        }
-        if writer == nil { writer = try ResultFileWriter(path: path, schema: info.schema) }
-        try writer?.commit()
-        progress.stop()
-        let failovers = reader.progress.failovers
-        Console.write("wrote \(self.rows(Int64(rows))) to \(path)" + (failovers > 0 ? " (\(failovers) failover\(failovers == 1 ? "" : "s"))" : "") + "\n")
-        if isatty(2) == 1 { FileHandle.standardError.write(Data((progress.summary() + "\n").utf8)) }
+        let (rows, _) = try await reader.write(to: path)
+        progress.finish()
+        Console.write("wrote \(self.rows(Int64(rows))) to \(path)\(ProgressLine.failoverNote(reader.progress))\n")
     }
 
     /// Plans `sql`, reads every batch of its result and writes it. The time covers both,

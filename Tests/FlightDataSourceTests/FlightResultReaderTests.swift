@@ -175,7 +175,7 @@ func info(endpoints: Int, batches: Int, rows: Int, locations: [Location] = [], r
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for e in 0..<4 {
                     group.addTask {
-                        for _ in 0..<50 { try await queue.push(batch, endpoint: e) }
+                        for _ in 0..<50 { try await queue.push(batch, bytes: batch.bufferBytes, endpoint: e) }
                         queue.finish(endpoint: e)
                     }
                 }

@@ -392,6 +392,7 @@ public enum LZ4Block {
             throw .notSupported("LZ4 blocks of \(source.count) bytes into \(target.count)")
         }
         guard let base = source.baseAddress, source.count > 0 else {
+            // An empty block is one token byte of zero.
             targetBase.storeBytes(of: UInt8(0), as: UInt8.self)
             return 1
         }
@@ -403,17 +404,9 @@ public enum LZ4Block {
 
     /// `source` as one raw LZ4 block (the default, fast compression), in a new buffer.
     public static func compress(_ source: UnsafeRawBufferPointer) throws(ArrowError) -> Buffer {
-        guard source.count <= Int(LZ4_MAX_INPUT_SIZE) else { throw .notSupported("LZ4 blocks of \(source.count) bytes") }
-        let bound = Int(LZ4_compressBound(Int32(source.count)))
+        guard let bound = bound(source.count) else { throw .notSupported("LZ4 blocks of \(source.count) bytes") }
         let allocation = AlignedAllocation(capacity: bound, zeroed: false)
-        guard let base = source.baseAddress, source.count > 0 else {
-            // An empty block is one token byte of zero.
-            allocation.base.storeBytes(of: UInt8(0), as: UInt8.self)
-            return Buffer(owner: allocation, baseAddress: allocation.base, count: 1)
-        }
-        let written = LZ4_compress_default(base.assumingMemoryBound(to: CChar.self), allocation.base.assumingMemoryBound(to: CChar.self),
-                                           Int32(source.count), Int32(bound))
-        guard written > 0 else { throw .io("LZ4 block compression failed") }
-        return Buffer(owner: allocation, baseAddress: allocation.base, count: Int(written))
+        let written = try compress(source, into: UnsafeMutableRawBufferPointer(start: allocation.base, count: bound))
+        return Buffer(owner: allocation, baseAddress: allocation.base, count: written)
     }
 }

@@ -263,11 +263,12 @@ final class EndpointReads: Sendable {
                     received += 1
                     // A replayed stream: its first batches were delivered before it broke.
                     if received <= delivered { continue }
-                    try await queue.push(batch, endpoint: index)
+                    let bytes = batch.bufferBytes
+                    try await queue.push(batch, bytes: bytes, endpoint: index)
                     delivered += 1
                     progress.withLock { progress in
                         progress.rows += batch.length
-                        progress.bytes += batch.bufferBytes
+                        progress.bytes += bytes
                         progress.batches += 1
                     }
                 }
@@ -279,15 +280,16 @@ final class EndpointReads: Sendable {
                 return
             } catch {
                 if Task.isCancelled || error is CancellationError { throw error }
-                let started = received > 0
-                if !started && delivered == 0 {
+                let broken = Self.isBroken(error)
+                // A connection that broke is not kept: the next read there connects again.
+                if broken { pool.discard(location) }
+                if received == 0 && delivered == 0 {
                     // The location did not answer, or refused to start: the next one may.
                     unstarted -= 1
                     if unstarted > 0 { continue }
                     throw error
                 }
-                guard Self.isBroken(error) else { throw error }
-                pool.discard(location)
+                guard broken else { throw error }
                 guard endpoint.isReplayable else {
                     throw FlightError(.unavailable, "the stream of endpoint \(index) broke after \(delivered) batches (\(error)), "
                         + "and the endpoint does not say it can be read again without repeating them")
@@ -324,7 +326,8 @@ final class ResultQueue: Sendable {
     }
 
     private struct State {
-        var queues: [[RecordBatch]]
+        /// Each lane's batches with their bytes.
+        var queues: [[(batch: RecordBatch, bytes: Int)]]
         var heads: [Int]
         var finished: [Bool]
         /// The endpoint being consumed (ordered), or the next unfinished one.
@@ -365,13 +368,12 @@ final class ResultQueue: Sendable {
 
     private func enqueue(_ state: inout State, _ batch: RecordBatch, endpoint: Int, bytes: Int) {
         let lane = lane(endpoint)
-        state.queues[lane].append(batch)
+        state.queues[lane].append((batch, bytes))
         state.buffered += bytes
     }
 
-    /// Queues `batch` of `endpoint`, waiting for room in the budget.
-    func push(_ batch: RecordBatch, endpoint: Int) async throws {
-        let bytes = batch.bufferBytes
+    /// Queues `batch` of `endpoint`, which holds `bytes`, waiting for room in the budget.
+    func push(_ batch: RecordBatch, bytes: Int, endpoint: Int) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let (wake, result) = state.withLock { state -> (CheckedContinuation<RecordBatch?, any Error>?, Result<Bool, any Error>) in
@@ -461,7 +463,7 @@ final class ResultQueue: Sendable {
         advance(&state)
         let lane = ordered ? state.current : 0
         guard lane < state.queues.count, state.heads[lane] < state.queues[lane].count else { return nil }
-        let batch = state.queues[lane][state.heads[lane]]
+        let (batch, bytes) = state.queues[lane][state.heads[lane]]
         state.heads[lane] += 1
         if state.heads[lane] == state.queues[lane].count {
             state.queues[lane].removeAll(keepingCapacity: true)
@@ -470,7 +472,7 @@ final class ResultQueue: Sendable {
             state.queues[lane].removeFirst(state.heads[lane])
             state.heads[lane] = 0
         }
-        state.buffered -= batch.bufferBytes
+        state.buffered -= bytes
         advance(&state)
         return batch
     }

@@ -56,15 +56,16 @@ struct ByteCursor {
 @inline(__always)
 func bitWidth(of maximum: Int) -> Int { maximum <= 0 ? 0 : Int.bitWidth - maximum.leadingZeroBitCount }
 
-/// Unpacks `count` values of `width` bits (at most 32), packed least significant bit first
-/// from bit `bitOffset` of `source`, which holds `byteCount` bytes; the caller has checked that
-/// they hold every bit read.
-@inline(__always)
 /// For each byte, its eight bits as eight 0-or-1 levels, lowest bit first.
 private let oneBitLevels: [SIMD8<Int16>] = (0..<256).map { byte in
     SIMD8<Int16>((0..<8).map { Int16((byte >> $0) & 1) })
 }
 
+/// Unpacks `count` values of `width` bits (at most 32), packed least significant bit first
+/// from bit `bitOffset` of `source`, which holds `byteCount` bytes; the caller has checked that
+/// they hold every bit read. One-bit values into `Int16` (levels) come from a table unless
+/// `table` is false.
+@inline(__always)
 func unpackBits<T: FixedWidthInteger>(_ source: UnsafeRawPointer, byteCount: Int, bitOffset: Int, width: Int, count: Int,
                                       into out: UnsafeMutablePointer<T>, table: Bool = true) {
     if width == 0 {

@@ -254,8 +254,6 @@ final class ColumnChunkWriter {
         return length
     }
 
-    /// Ends the chunk: its bytes (dictionary page first) and its metadata, for a chunk that
-    /// starts at `offset` in the file.
     /// The chunk's bloom filter (sized for its distinct values at a 1% false positive rate), if it gets one.
     func bloomFilter() -> ParquetBloomFilter? {
         guard options.bloomFilter, !bloomHashes.isEmpty else { return nil }
@@ -266,11 +264,11 @@ final class ColumnChunkWriter {
         return ParquetBloomFilter.make(hashes: Array(bloomHashes), bytes: bytes)
     }
 
-    ///
-    /// The bytes go to `emit`, which must use them before it returns: the chunk's buffers
-    /// are kept for the next row group's chunk.
+    /// Ends the chunk: its bytes (dictionary page first) go to `emit`, which must use them
+    /// before it returns (the buffers are kept for the next row group's chunk); returns its
+    /// metadata, for a chunk that starts at `offset` in the file, and its page index.
     func finish(at offset: Int64, emit: (UnsafeRawBufferPointer) throws(ParquetError) -> Void) throws(ParquetError)
-        -> (size: Int, chunk: ParquetColumnChunk, columnIndex: [UInt8]?, offsetIndex: [UInt8]?) {
+        -> (chunk: ParquetColumnChunk, columnIndex: [UInt8]?, offsetIndex: [UInt8]?) {
         try flushPage()
         var bytes: [UInt8] = []
         var dictionaryOffset: Int64?
@@ -309,7 +307,7 @@ final class ColumnChunkWriter {
                                        isEncrypted: false, crypto: nil, encryptedColumnMetadata: nil)
         try withRawBytes(bytes, emit)
         try withRawBytes(pages, emit)
-        guard options.pageIndex, !records.isEmpty else { return (size, chunk, nil, nil) }
+        guard options.pageIndex, !records.isEmpty else { return (chunk, nil, nil) }
         var offsets = ThriftCompactWriter()
         offsets.nested { w in
             w.list(1, structs: records) { w, page in
@@ -334,7 +332,7 @@ final class ColumnChunkWriter {
                 .allSatisfy { record, nullPage in nullPage || record.statistics.minValue != nil }
             if complete { columnIndex = index.bytes }
         }
-        return (size, chunk, columnIndex, offsets.bytes)
+        return (chunk, columnIndex, offsets.bytes)
     }
 
     private func merged(_ stats: [ParquetPageEncodingStats]) -> [ParquetPageEncodingStats] {

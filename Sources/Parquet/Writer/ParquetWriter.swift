@@ -139,7 +139,7 @@ public final class ParquetWriter {
     private let layout: WriterSchema
     private var chunks: [ColumnChunkWriter] = []
     /// Each leaf's share of the batch being added, kept from batch to batch.
-    private var shredded: [ShreddedLeaf] = []
+    private let shredded: [ShreddedLeaf]
     private var rowsInGroup = 0
     private var position: Int64 = 0
     private var rowGroups: [ParquetRowGroup] = []
@@ -176,6 +176,7 @@ public final class ParquetWriter {
         self.options = options
         self.fileOutput = file
         layout = try WriterSchema(schema)
+        shredded = layout.leaves.map { ShreddedLeaf($0) }
         try emit(ParquetFile.magic)
         startRowGroup()
     }
@@ -199,8 +200,12 @@ public final class ParquetWriter {
     }
 
     private func emit(_ bytes: [UInt8]) throws(ParquetError) {
-        let output = output
-        try withRawBytes(bytes) { (raw) throws(ParquetError) in try output.write(raw) }
+        try withRawBytes(bytes) { (raw) throws(ParquetError) in try emit(raw) }
+    }
+
+    private func emit(_ bytes: UnsafeRawBufferPointer) throws(ParquetError) {
+        guard !bytes.isEmpty else { return }
+        try output.write(bytes)
         position += Int64(bytes.count)
     }
 
@@ -226,7 +231,6 @@ public final class ParquetWriter {
     }
 
     private func add(_ batch: RecordBatch) throws(ParquetError) {
-        if shredded.count != layout.leaves.count { shredded = layout.leaves.map { ShreddedLeaf($0) } }
         for leaf in shredded { leaf.reset() }
         let shredder = Shredder(leaves: shredded)
         for (node, column) in zip(layout.nodes, batch.columns) { try shredder.shred(node, column) }
@@ -240,11 +244,7 @@ public final class ParquetWriter {
         var columns: [ParquetColumnChunk] = []
         var uncompressed: Int64 = 0
         for (c, chunk) in chunks.enumerated() {
-            let output = output
-            let (size, column, columnIndex, offsetIndex) = try chunk.finish(at: position) { (bytes) throws(ParquetError) in
-                if !bytes.isEmpty { try output.write(bytes) }
-            }
-            position += Int64(size)
+            let (column, columnIndex, offsetIndex) = try chunk.finish(at: position) { (bytes) throws(ParquetError) in try emit(bytes) }
             if let offsetIndex { indexes.append((rowGroups.count, c, columnIndex, offsetIndex)) }
             if let bloom = chunk.bloomFilter() { blooms.append((rowGroups.count, c, bloom)) }
             uncompressed += column.metadata?.totalUncompressedSize ?? 0

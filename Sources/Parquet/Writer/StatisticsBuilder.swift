@@ -35,39 +35,19 @@ struct StatisticsBuilder {
         switch order {
         case .none: return
         case .signed:
-            let base = UnsafeRawPointer(values.values.base)
-            var low = lowInt, high = highInt
+            let base = UnsafeRawPointer(values.values.base), range = start..<(start + count)
             if width == 4 {
-                for k in start..<(start + count) {
-                    let v = Int64(base.loadUnaligned(fromByteOffset: 4 * k, as: Int32.self))
-                    low = min(low, v)
-                    high = max(high, v)
-                }
+                Self.extremes(base, range, as: Int32.self, &lowInt, &highInt)
             } else {
-                for k in start..<(start + count) {
-                    let v = base.loadUnaligned(fromByteOffset: 8 * k, as: Int64.self)
-                    low = min(low, v)
-                    high = max(high, v)
-                }
+                Self.extremes(base, range, as: Int64.self, &lowInt, &highInt)
             }
-            (lowInt, highInt) = (low, high)
         case .unsigned:
-            let base = UnsafeRawPointer(values.values.base)
-            var low = lowUInt, high = highUInt
+            let base = UnsafeRawPointer(values.values.base), range = start..<(start + count)
             if width == 4 {
-                for k in start..<(start + count) {
-                    let v = UInt64(base.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
-                    low = min(low, v)
-                    high = max(high, v)
-                }
+                Self.extremes(base, range, as: UInt32.self, &lowUInt, &highUInt)
             } else {
-                for k in start..<(start + count) {
-                    let v = base.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)
-                    low = min(low, v)
-                    high = max(high, v)
-                }
+                Self.extremes(base, range, as: UInt64.self, &lowUInt, &highUInt)
             }
-            (lowUInt, highUInt) = (low, high)
         case .float, .double:
             let base = UnsafeRawPointer(values.values.base)
             var low = lowFloat, high = highFloat
@@ -112,6 +92,20 @@ struct StatisticsBuilder {
             }
         }
         seen = true
+    }
+
+    /// Widens `low` and `high` to the integers `range` of `base` holds, stored as `Stored`.
+    @inline(__always)
+    private static func extremes<Stored: FixedWidthInteger, Wide: FixedWidthInteger>(
+        _ base: UnsafeRawPointer, _ range: Range<Int>, as: Stored.Type, _ low: inout Wide, _ high: inout Wide
+    ) {
+        var lowest = low, highest = high
+        for k in range {
+            let v = Wide(base.loadUnaligned(fromByteOffset: MemoryLayout<Stored>.size * k, as: Stored.self))
+            lowest = min(lowest, v)
+            highest = max(highest, v)
+        }
+        (low, high) = (lowest, highest)
     }
 
     /// Whether the column's type has an order here (its pages can carry min and max).
