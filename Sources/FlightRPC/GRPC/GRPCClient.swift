@@ -102,14 +102,9 @@ final class GRPCClientConnection: @unchecked Sendable {
             throw FlightError(.unavailable, "the connection is closed: \(await reason.wait())")
         }
         if let timeout {
-            let timer = Task { [weak call] in
-                try? await Task.sleep(for: timeout)
-                call?.expire()
-            }
-            Task {
-                _ = await call.status.wait()
-                timer.cancel()
-            }
+            // The loop keeps time even when the cooperative pool is busy; a call that has ended
+            // by then ignores it.
+            connection.loop.schedule(after: timeout) { [weak call] in call?.expire() }
         }
         return call
     }

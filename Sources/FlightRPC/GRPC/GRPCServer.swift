@@ -163,11 +163,7 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
                 }
                 try loop.register(fd, events: EPOLLIN.rawValue, handler: handshake)
                 handshake.handleEvents(EPOLLIN.rawValue)
-                let limit = settings.handshakeTimeout
-                Task {
-                    try? await Task.sleep(for: limit)
-                    loop.execute { handshake.timeOut() }
-                }
+                loop.schedule(after: settings.handshakeTimeout) { handshake.timeOut() }
             } catch {
                 Glibc.close(fd)
             }
@@ -191,11 +187,7 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
         } catch {
             connection.close(reason: "\(error)")
         }
-        let limit = settings.handshakeTimeout
-        Task {
-            try? await Task.sleep(for: limit)
-            loop.execute { connection.closeIfNoPreface() }
-        }
+        loop.schedule(after: settings.handshakeTimeout) { connection.closeIfNoPreface() }
     }
 
     /// Validates a new call's headers and starts its handler task. Loop thread.

@@ -34,6 +34,8 @@ final class EventLoop: @unchecked Sendable {
     private var endOfIteration: [() -> Void] = []
     private let threadID = Mutex<pthread_t?>(nil)
     private let name: String
+    /// Timers, soonest last, so that the due ones come off the end. Any thread, under the lock.
+    private let timers = Mutex<[(deadline: ContinuousClock.Instant, work: @Sendable () -> Void)]>([])
 
     /// Creates and starts a loop thread.
     init(name: String) throws(TransportError) {
@@ -81,6 +83,49 @@ final class EventLoop: @unchecked Sendable {
         _ = write(wakeFD, &one, 8)
     }
 
+    /// Runs `work` on the loop thread once `delay` has passed. Safe from any thread.
+    ///
+    /// Timeouts of the transport (handshakes, call deadlines) use this rather than a sleeping
+    /// task: the loop thread keeps time even when every thread of Swift's cooperative pool is
+    /// busy with other work.
+    func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) {
+        let deadline = ContinuousClock.now + delay
+        timers.withLock { timers in
+            var low = 0, high = timers.count
+            while low < high {
+                let middle = (low + high) / 2
+                if timers[middle].deadline > deadline { low = middle + 1 } else { high = middle }
+            }
+            timers.insert((deadline, work), at: low)
+        }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    /// The epoll timeout until the soonest timer, in milliseconds, or -1 without timers.
+    private func timeoutUntilNextTimer() -> Int32 {
+        guard let next = timers.withLock({ $0.last?.deadline }) else { return -1 }
+        let left = next - ContinuousClock.now
+        guard left > .zero else { return 0 }
+        let (seconds, attoseconds) = left.components
+        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int32(clamping: milliseconds)
+    }
+
+    /// Runs the timers that are due. Loop thread.
+    private func runDueTimers() {
+        let now = ContinuousClock.now
+        let due = timers.withLock { timers -> [@Sendable () -> Void] in
+            var due: [@Sendable () -> Void] = []
+            while let last = timers.last, last.deadline <= now {
+                due.append(last.work)
+                timers.removeLast()
+            }
+            return due
+        }
+        for work in due { work() }
+    }
+
     /// Registers `handler` for `events` on `fd`. Loop thread only.
     func register(_ fd: Int32, events: UInt32, handler: any EventHandler) throws(TransportError) {
         var event = epoll_event()
@@ -122,7 +167,8 @@ final class EventLoop: @unchecked Sendable {
         Socket.blockSIGPIPE()
         var events = [epoll_event](repeating: epoll_event(), count: 128)
         while !stopped.load(ordering: .acquiring) {
-            let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), -1) }
+            let timeout = timeoutUntilNextTimer()
+            let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout) }
             if count < 0 {
                 if errno == EINTR { continue }
                 break
@@ -142,6 +188,7 @@ final class EventLoop: @unchecked Sendable {
                 return taken
             }
             for item in work { item() }
+            runDueTimers()
             while !endOfIteration.isEmpty {
                 let last = endOfIteration
                 endOfIteration.removeAll()
