@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "FlightRPC", targets: ["FlightRPC"]),
         .library(name: "FlightManager", targets: ["FlightManager"]),
         .library(name: "FlightSQL", targets: ["FlightSQL"]),
+        .library(name: "FlightSQLSQLite", targets: ["FlightSQLSQLite"]),
         .library(name: "FlightDataSource", targets: ["FlightDataSource"]),
         .library(name: "ArrowCDataBridge", type: .dynamic, targets: ["ArrowCDataBridge"]),
         .executable(name: "arrow-integration", targets: ["arrow-integration"]),
@@ -109,11 +110,19 @@ let package = Package(
         .target(
             name: "FlightSQL",
             dependencies: [
-                "ArrowCore", "FlightRPC", "FlightManager", "CSQLite",
+                "ArrowCore", "FlightRPC", "FlightManager",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Generated/README.md"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FlightSQLSQLite",
+            dependencies: [
+                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -124,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "flight-sql-server",
             dependencies: [
-                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "COpenSSL", "ClusterCommandLine",
+                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "FlightSQLSQLite", "COpenSSL", "ClusterCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -228,7 +237,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlightSQLTests",
-            dependencies: ["ArrowCore", "FlightRPC", "FlightManager", "FlightSQL"],
+            dependencies: ["ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "FlightSQLSQLite"],
             swiftSettings: strict
         ),
         .testTarget(

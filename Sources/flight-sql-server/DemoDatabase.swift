@@ -1,4 +1,5 @@
 import FlightSQL
+import FlightSQLSQLite
 
 /// The demo database served when no --database is given: a small shop with customers,
 /// products, orders and order lines, generated the same way every time.

@@ -3,6 +3,7 @@ import ClusterCommandLine
 import FlightManager
 import FlightRPC
 import FlightSQL
+import FlightSQLSQLite
 import Foundation
 import Logging
 

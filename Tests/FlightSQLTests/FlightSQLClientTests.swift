@@ -2,6 +2,7 @@ import ArrowCore
 import FlightManager
 import FlightRPC
 import FlightSQL
+import FlightSQLSQLite
 import Foundation
 import Testing
 

@@ -1,6 +1,7 @@
 import ArrowCore
 import FlightRPC
 import FlightSQL
+import FlightSQLSQLite
 import Testing
 
 /// Every batch of `statement`'s result, under the schema `inferSchema` gives it.

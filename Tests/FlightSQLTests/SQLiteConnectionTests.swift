@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import FlightSQL
+import FlightSQLSQLite
 import Synchronization
 import Testing
 

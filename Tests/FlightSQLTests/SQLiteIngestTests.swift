@@ -1,6 +1,7 @@
 import ArrowCore
 import FlightRPC
 import FlightSQL
+import FlightSQLSQLite
 import Testing
 
 @Suite("Bulk ingest into SQLite")

@@ -1,6 +1,7 @@
 import ArrowCore
 import FlightRPC
 import FlightSQL
+import FlightSQLSQLite
 import Testing
 
 /// A column of `first` then a null, built by `builder`.

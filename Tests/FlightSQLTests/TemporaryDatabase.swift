@@ -1,5 +1,6 @@
 import Foundation
 import FlightSQL
+import FlightSQLSQLite
 
 /// A fresh directory for one test's database files, removed with everything in it when the
 /// value goes away, so tests run against real files without leaving any behind.

@@ -1,3 +1,4 @@
+import FlightSQL
 import ArrowCore
 
 /// How SQLite columns become Arrow types.

@@ -1,3 +1,4 @@
+import FlightSQL
 import ArrowCore
 import FlightRPC
 

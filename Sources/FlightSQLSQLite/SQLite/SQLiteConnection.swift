@@ -1,3 +1,4 @@
+import FlightSQL
 import CSQLite
 import Synchronization
 

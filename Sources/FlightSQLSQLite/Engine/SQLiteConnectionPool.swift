@@ -1,3 +1,4 @@
+import FlightSQL
 import Dispatch
 import FlightRPC
 import Synchronization
