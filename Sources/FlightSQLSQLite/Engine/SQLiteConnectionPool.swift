@@ -1,6 +1,6 @@
-import FlightSQL
 import Dispatch
 import FlightRPC
+import FlightSQL
 import Synchronization
 
 /// Runs blocking SQLite calls off Swift's cooperative threads, so that a long query never

@@ -1,6 +1,6 @@
-import FlightSQL
 import ArrowCore
 import FlightRPC
+import FlightSQL
 import Foundation
 
 extension SQLiteEngine {

@@ -1,6 +1,6 @@
-import FlightSQL
 import ArrowCore
 import FlightRPC
+import FlightSQL
 import Foundation
 
 /// SQL LIKE-style matching for the metadata filters: `%` any run, `_` one character,

@@ -1,7 +1,7 @@
-import FlightSQL
 import ArrowCore
 import FlightManager
 import FlightRPC
+import FlightSQL
 import Foundation
 
 /// What identifies a read-only database file's content: its size and a SHA-256 digest of

@@ -1,7 +1,7 @@
-import FlightSQL
 import ArrowCore
 import FlightManager
 import FlightRPC
+import FlightSQL
 import Foundation
 
 /// A query over the engine's database: one partition, produced on this node, or run by any

@@ -1,5 +1,5 @@
-import FlightSQL
 import FlightRPC
+import FlightSQL
 import Foundation
 
 extension SQLiteEngine {

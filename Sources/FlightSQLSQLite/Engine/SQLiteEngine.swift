@@ -1,7 +1,7 @@
-import FlightSQL
 import ArrowCore
 import FlightManager
 import FlightRPC
+import FlightSQL
 import Foundation
 import Logging
 import Synchronization

@@ -1,5 +1,5 @@
-import FlightSQL
 import ArrowCore
+import FlightSQL
 
 /// How SQLite columns become Arrow types.
 ///

@@ -1,6 +1,6 @@
-import FlightSQL
 import ArrowCore
 import FlightRPC
+import FlightSQL
 
 /// Reads the rows of a statement as record batches under a fixed schema: the hot path from
 /// SQLite to Arrow.

@@ -1,5 +1,5 @@
-import FlightSQL
 import CSQLite
+import FlightSQL
 import Synchronization
 
 // The only file that calls sqlite3 functions: everything else in the target goes through

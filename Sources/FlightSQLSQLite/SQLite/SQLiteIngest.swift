@@ -1,6 +1,6 @@
-import FlightSQL
 import ArrowCore
 import FlightRPC
+import FlightSQL
 
 /// SQL for bulk ingest of Arrow batches into SQLite tables: the table a schema needs, and the
 /// INSERT that takes one batch row per execution.

@@ -1,6 +1,6 @@
-import FlightSQL
 import ArrowCore
 import FlightRPC
+import FlightSQL
 
 /// Binds rows of a record batch to a statement's parameters: column `i` to parameter `i`
 /// (SQLite's `?` number `i + 1`), whatever the parameters' names.
