@@ -1,3 +1,5 @@
+import Foundation
+
 /// An RPC failure: a gRPC status code with a message, as servers send it in `grpc-status` and
 /// `grpc-message` and clients receive it. Services throw it to choose the status of a call;
 /// any other error thrown by a service becomes `unknown` with the error's description.
@@ -42,6 +44,15 @@ public struct FlightError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(code) (\(code.rawValue)): \(message)" }
+
+    /// The bytes of the `grpc-status-details-bin` trailer (a serialised `google.rpc.Status`),
+    /// when the server sent one.
+    package var statusDetails: [UInt8]? {
+        guard var text = metadata.first(where: { $0.name == "grpc-status-details-bin" })?.value else { return nil }
+        // gRPC sends binary metadata as base64, padding optional.
+        while text.count % 4 != 0 { text += "=" }
+        return Data(base64Encoded: text).map { [UInt8]($0) }
+    }
 
     /// The status for any error a service throws.
     static func from(_ error: any Error) -> FlightError {

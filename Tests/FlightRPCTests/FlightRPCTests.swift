@@ -62,6 +62,10 @@ struct TestService: FlightService {
     func doAction(_ action: Action, results: FlightResponseWriter<FlightResult>, context: FlightCallContext) async throws {
         switch action.type {
         case "echo": try await results.send(FlightResult(body: action.body))
+        case "fail-with-details":
+            // Binary metadata is base64 without padding, as gRPC sends it.
+            let details = Data(action.body).base64EncodedString().replacingOccurrences(of: "=", with: "")
+            throw FlightError(.failedPrecondition, "no", metadata: [(name: "grpc-status-details-bin", value: details)])
         case "whoami": try await results.send(FlightResult(body: Array((context.identity ?? "nobody").utf8)))
         case "binary-header": try await results.send(FlightResult(body: context.binaryHeader("x-trace-bin") ?? []))
         case FlightStandardAction.cancelFlightInfo:
@@ -374,6 +378,38 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
                 #expect(error.code == .resourceExhausted)
             }
             #expect(try await client.doAction(Action(type: "echo", body: [1])).first?.body == [1])
+        }
+    }
+
+    @Test func aChannelCallsAnyProtobufService() async throws {
+        try await withServer { server in
+            let channel = try await GRPCChannel(location: server.location)
+            defer { channel.close() }
+            var action = Arrow_Flight_Protocol_Action()
+            action.type = "echo"
+            action.body = Data([4, 5, 6])
+            let result = try await channel.unary("/arrow.flight.protocol.FlightService/DoAction", action,
+                                                 as: Arrow_Flight_Protocol_Result.self)
+            #expect([UInt8](result.body) == [4, 5, 6])
+            let stream = try await channel.serverStreaming("/arrow.flight.protocol.FlightService/ListActions",
+                                                           Arrow_Flight_Protocol_Empty(), as: Arrow_Flight_Protocol_ActionType.self)
+            var types: [String] = []
+            for try await type in stream { types.append(type.type) }
+            #expect(types.prefix(2) == ["echo", "whoami"])
+            // The status details trailer reaches the caller, decoded.
+            action.type = "fail-with-details"
+            action.body = Data([1, 2, 3, 4, 5])
+            do {
+                _ = try await channel.unary("/arrow.flight.protocol.FlightService/DoAction", action, as: Arrow_Flight_Protocol_Result.self)
+                Issue.record("expected FAILED_PRECONDITION")
+            } catch let error as FlightError {
+                #expect(error.code == .failedPrecondition)
+                #expect(error.statusDetails == [1, 2, 3, 4, 5])
+            }
+            // A method the server does not have.
+            await #expect(throws: FlightError.self) {
+                _ = try await channel.unary("/no.Such/Method", Arrow_Flight_Protocol_Empty(), as: Arrow_Flight_Protocol_Empty.self)
+            }
         }
     }
 

@@ -62,10 +62,10 @@ public typealias FlightStream = FlightRecordBatchReader
 /// A client of one Flight service. Calls may run concurrently from many tasks; they share
 /// one HTTP/2 connection.
 public final class FlightClient: Sendable {
-    private let connection: GRPCClientConnection
+    private let channel: GRPCChannel
     private let options: FlightClientOptions
     /// The location this client is connected to.
-    public let location: Location
+    public var location: Location { channel.location }
     private let bearer = BearerToken()
 
     private final class BearerToken: @unchecked Sendable {
@@ -77,29 +77,8 @@ public final class FlightClient: Sendable {
 
     /// Connects to `location`.
     public init(location: Location, options: FlightClientOptions = FlightClientOptions()) async throws {
-        let (address, useTLS, host) = try location.parse()
-        var tls: TLSContext?
-        if useTLS {
-            tls = try TLSContext.client(trustedCA: options.trustedCertificates,
-                                        certificateChain: options.clientCertificate?.certificateChain,
-                                        privateKey: options.clientCertificate?.privateKey,
-                                        verify: !options.disableServerVerification)
-        }
-        guard let group = EventLoopGroup.shared else { throw FlightError(.internal, "cannot start I/O threads") }
-        var settings = HTTP2Settings()
-        settings.maximumReceiveMessageSize = options.maximumReceiveMessageSize
-        settings.messageLayout = FlightDataMessage.bodyOffset
-        settings.streamWindow = Int32(clamping: options.streamWindow)
-        settings.connectionWindow = Int32(clamping: options.connectionWindow)
-        settings.connectTimeout = options.connectTimeout
-        do {
-            connection = try await GRPCClientConnection.connect(address, tls: tls, serverName: options.serverNameOverride ?? host,
-                                                                group: group, settings: settings)
-        } catch let error as TransportError {
-            throw FlightError(.unavailable, "cannot connect to \(location): \(error)")
-        }
+        channel = try await GRPCChannel(location: location, options: options, messageLayout: FlightDataMessage.bodyOffset)
         self.options = options
-        self.location = location
     }
 
     /// The Bearer token of the last successful `authenticateBasicToken`, sent with every call;
@@ -108,49 +87,31 @@ public final class FlightClient: Sendable {
 
     /// Closes the connection.
     public func close() {
-        connection.close()
+        channel.close()
     }
 
     // MARK: - Calls
 
     private func open(_ method: String, _ callOptions: FlightCallOptions) async throws -> GRPCClientCall {
-        var headers = callOptions.headers.map { ($0.name, $0.value) }
-        if let token = bearer.get(), !headers.contains(where: { $0.0 == "authorization" }) {
-            headers.append(("authorization", "Bearer \(token)"))
+        var headers = callOptions.headers
+        if let token = bearer.get(), !headers.contains(where: { $0.name == "authorization" }) {
+            headers.append((name: "authorization", value: "Bearer \(token)"))
         }
-        return try await connection.openCall(path: FlightDispatcher.prefix + method, metadata: headers, timeout: callOptions.timeout)
+        return try await channel.open(FlightDispatcher.prefix + method, metadata: headers, timeout: callOptions.timeout)
     }
 
     private func send<M: SwiftProtobuf.Message>(_ call: GRPCClientCall, _ message: M) async throws {
-        let bytes: [UInt8] = try message.serializedBytes()
-        try await call.send([Buffer(copying: bytes)])
+        try await channel.send(call, message)
     }
 
     /// Throws the call's status if it is not OK.
     private func check(_ call: GRPCClientCall) async throws {
-        let status = await call.status.wait()
-        if status.code != .ok { throw status }
+        try await channel.check(call)
     }
 
     /// Decodes every response message of a finished-sending call, then checks the status.
     private func responses<M: SwiftProtobuf.Message>(_ call: GRPCClientCall, _ type: M.Type) async throws -> [M] {
-        var out: [M] = []
-        do {
-            for try await message in call.messages {
-                do {
-                    out.append(try M(serializedBytes: [UInt8](message.bytes)))
-                } catch {
-                    call.cancel()
-                    throw FlightError(.internal, "malformed \(M.protoMessageName) response")
-                }
-            }
-        } catch let error as FlightError where error.code == .cancelled || error.code == .unavailable {
-            let status = await call.status.wait()
-            if status.code != .ok { throw status }
-            throw error
-        }
-        try await check(call)
-        return out
+        try await channel.responses(call, type)
     }
 
     private func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(

@@ -193,6 +193,7 @@ final class GRPCClientCall: @unchecked Sendable {
             switch name {
             case "grpc-status": code = Int(value)
             case "grpc-message": message = GRPCHeaders.decodeMessage(value)
+            case "grpc-status-details-bin": metadata.append((name, value))
             default: if !isReservedHeader(name) { metadata.append((name, value)) }
             }
         }
