@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "FlightManager", targets: ["FlightManager"]),
         .library(name: "FlightSQL", targets: ["FlightSQL"]),
         .library(name: "FlightSQLSQLite", targets: ["FlightSQLSQLite"]),
+        .library(name: "SparkConnect", targets: ["SparkConnect"]),
         .library(name: "FlightDataSource", targets: ["FlightDataSource"]),
         .library(name: "ArrowCDataBridge", type: .dynamic, targets: ["ArrowCDataBridge"]),
         .executable(name: "arrow-integration", targets: ["arrow-integration"]),
@@ -123,6 +124,15 @@ let package = Package(
                 "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SparkConnect",
+            dependencies: [
+                "ArrowCore", "FlightRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Generated/README.md"],
             swiftSettings: strict
         ),
         .target(
@@ -248,6 +258,11 @@ let package = Package(
         .testTarget(
             name: "FlightDataSourceTests",
             dependencies: ["ArrowCore", "FlightRPC", "FlightDataSource", "Parquet"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SparkConnectTests",
+            dependencies: ["ArrowCore", "FlightRPC", "SparkConnect"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -18,4 +18,11 @@ protoc --plugin=protoc-gen-swift="$plugin" -I Protos -I /usr/include \
 protoc --plugin=protoc-gen-swift="$plugin" -I Protos -I /usr/include \
   --swift_opt=Visibility=Public --swift_opt=FileNaming=DropPath \
   --swift_out=Sources/FlightSQL/Generated Protos/FlightSql.proto
-echo "generated: Sources/FlightRPC/Generated/Flight.pb.swift Sources/FlightSQL/Generated/FlightSql.pb.swift"
+# Spark Connect and google.rpc messages have package visibility: the SparkConnect target builds
+# and reads them, and they stay out of its public API.
+mkdir -p Sources/SparkConnect/Generated
+protoc --plugin=protoc-gen-swift="$plugin" -I Protos -I /usr/include \
+  --swift_opt=Visibility=Package --swift_opt=FileNaming=DropPath \
+  --swift_out=Sources/SparkConnect/Generated Protos/SparkConnect.proto Protos/GoogleRPC.proto
+echo "generated: Sources/FlightRPC/Generated/Flight.pb.swift Sources/FlightSQL/Generated/FlightSql.pb.swift" \
+  "Sources/SparkConnect/Generated/SparkConnect.pb.swift Sources/SparkConnect/Generated/GoogleRPC.pb.swift"
