@@ -204,21 +204,20 @@ package final class SparkConnectClient: Sendable {
 
     // MARK: - SQL
 
+    /// A literal as an expression: what parameters of SQL plans are.
+    static func expression(_ literal: Spark_Connect_Expression.Literal) -> Spark_Connect_Expression {
+        var expression = Spark_Connect_Expression()
+        expression.literal = literal
+        return expression
+    }
+
     /// The plan of a SQL query, with positional (`?`) or named (`:name`) parameters.
     package static func sqlPlan(_ query: String, positional: [Spark_Connect_Expression.Literal] = [],
                                 named: [String: Spark_Connect_Expression.Literal] = [:]) -> Spark_Connect_Plan {
         var sql = Spark_Connect_SQL()
         sql.query = query
-        sql.posArguments = positional.map { literal in
-            var expression = Spark_Connect_Expression()
-            expression.literal = literal
-            return expression
-        }
-        sql.namedArguments = named.mapValues { literal in
-            var expression = Spark_Connect_Expression()
-            expression.literal = literal
-            return expression
-        }
+        sql.posArguments = positional.map(expression)
+        sql.namedArguments = named.mapValues(expression)
         var relation = Spark_Connect_Relation()
         relation.sql = sql
         var plan = Spark_Connect_Plan()
@@ -231,16 +230,8 @@ package final class SparkConnectClient: Sendable {
                                        named: [String: Spark_Connect_Expression.Literal] = [:]) -> Spark_Connect_Plan {
         var command = Spark_Connect_SqlCommand()
         command.sql = statement
-        command.posArguments = positional.map { literal in
-            var expression = Spark_Connect_Expression()
-            expression.literal = literal
-            return expression
-        }
-        command.namedArguments = named.mapValues { literal in
-            var expression = Spark_Connect_Expression()
-            expression.literal = literal
-            return expression
-        }
+        command.posArguments = positional.map(expression)
+        command.namedArguments = named.mapValues(expression)
         var wrapper = Spark_Connect_Command()
         wrapper.sqlCommand = command
         var plan = Spark_Connect_Plan()
