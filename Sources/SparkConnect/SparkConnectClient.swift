@@ -12,7 +12,8 @@ import SwiftProtobuf
 /// delivered, and the operation is released on the server once its results are read.
 package final class SparkConnectClient: Sendable {
     static let service = "/spark.connect.SparkConnectService/"
-    /// How often a broken result stream is reattached before the error is given up to the caller.
+    /// How often in a row a broken result stream is reattached without getting a response
+    /// before the error is given up to the caller.
     static let maximumReattaches = 8
 
     package let address: SparkConnectAddress
@@ -51,6 +52,15 @@ package final class SparkConnectClient: Sendable {
 
     var clientType: String { address.userAgent ?? "swift-arrow-flight" }
 
+    /// `request` with this client's session, user and client type filled in.
+    func stamped<Request: SparkSessionRequest>(_ request: Request) -> Request {
+        var request = request
+        request.sessionID = sessionID.uuidString.lowercased()
+        request.userContext = userContext
+        request.clientType = clientType
+        return request
+    }
+
     func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ method: String, _ request: Request, as response: Response.Type
     ) async throws -> Response {
@@ -72,9 +82,6 @@ package final class SparkConnectClient: Sendable {
     func openExecution(_ plan: Spark_Connect_Plan, operationID: UUID, tags: [String])
         async throws -> GRPCResponseStream<Spark_Connect_ExecutePlanResponse> {
         var request = Spark_Connect_ExecutePlanRequest()
-        request.sessionID = sessionID.uuidString.lowercased()
-        request.userContext = userContext
-        request.clientType = clientType
         request.plan = plan
         request.operationID = operationID.uuidString.lowercased()
         request.tags = tags
@@ -83,18 +90,15 @@ package final class SparkConnectClient: Sendable {
         options.reattachable = true
         reattach.reattachOptions = options
         request.requestOptions = [reattach]
-        return try await channel.serverStreaming(Self.service + "ExecutePlan", request, as: Spark_Connect_ExecutePlanResponse.self,
+        return try await channel.serverStreaming(Self.service + "ExecutePlan", stamped(request), as: Spark_Connect_ExecutePlanResponse.self,
                                                  metadata: metadata)
     }
 
     func reattach(operationID: UUID, after responseID: String?) async throws -> GRPCResponseStream<Spark_Connect_ExecutePlanResponse> {
         var request = Spark_Connect_ReattachExecuteRequest()
-        request.sessionID = sessionID.uuidString.lowercased()
-        request.userContext = userContext
-        request.clientType = clientType
         request.operationID = operationID.uuidString.lowercased()
         if let responseID { request.lastResponseID = responseID }
-        return try await channel.serverStreaming(Self.service + "ReattachExecute", request, as: Spark_Connect_ExecutePlanResponse.self,
+        return try await channel.serverStreaming(Self.service + "ReattachExecute", stamped(request), as: Spark_Connect_ExecutePlanResponse.self,
                                                  metadata: metadata)
     }
 
@@ -102,54 +106,37 @@ package final class SparkConnectClient: Sendable {
     /// stopped).
     package func release(operationID: UUID) async throws {
         var request = Spark_Connect_ReleaseExecuteRequest()
-        request.sessionID = sessionID.uuidString.lowercased()
-        request.userContext = userContext
-        request.clientType = clientType
         request.operationID = operationID.uuidString.lowercased()
         request.releaseAll = Spark_Connect_ReleaseExecuteRequest.ReleaseAll()
-        _ = try await unary("ReleaseExecute", request, as: Spark_Connect_ReleaseExecuteResponse.self)
+        _ = try await unary("ReleaseExecute", stamped(request), as: Spark_Connect_ReleaseExecuteResponse.self)
     }
 
     /// Interrupts one operation; returns the ids Spark interrupted.
     @discardableResult
     package func interrupt(operationID: UUID) async throws -> [String] {
         var request = Spark_Connect_InterruptRequest()
-        request.sessionID = sessionID.uuidString.lowercased()
-        request.userContext = userContext
-        request.clientType = clientType
         request.interruptType = .operationID
         request.operationID = operationID.uuidString.lowercased()
-        return try await unary("Interrupt", request, as: Spark_Connect_InterruptResponse.self).interruptedIds
+        return try await unary("Interrupt", stamped(request), as: Spark_Connect_InterruptResponse.self).interruptedIds
     }
 
     /// Interrupts every operation of the session.
     @discardableResult
     package func interruptAll() async throws -> [String] {
         var request = Spark_Connect_InterruptRequest()
-        request.sessionID = sessionID.uuidString.lowercased()
-        request.userContext = userContext
-        request.clientType = clientType
         request.interruptType = .all
-        return try await unary("Interrupt", request, as: Spark_Connect_InterruptResponse.self).interruptedIds
+        return try await unary("Interrupt", stamped(request), as: Spark_Connect_InterruptResponse.self).interruptedIds
     }
 
     /// Ends the session on the server.
     package func releaseSession() async throws {
-        var request = Spark_Connect_ReleaseSessionRequest()
-        request.sessionID = sessionID.uuidString.lowercased()
-        request.userContext = userContext
-        request.clientType = clientType
-        _ = try await unary("ReleaseSession", request, as: Spark_Connect_ReleaseSessionResponse.self)
+        _ = try await unary("ReleaseSession", stamped(Spark_Connect_ReleaseSessionRequest()), as: Spark_Connect_ReleaseSessionResponse.self)
     }
 
     // MARK: - Analysis and configuration
 
     func analyze(_ request: Spark_Connect_AnalyzePlanRequest) async throws -> Spark_Connect_AnalyzePlanResponse {
-        var request = request
-        request.sessionID = sessionID.uuidString.lowercased()
-        request.userContext = userContext
-        request.clientType = clientType
-        return try await unary("AnalyzePlan", request, as: Spark_Connect_AnalyzePlanResponse.self)
+        try await unary("AnalyzePlan", stamped(request), as: Spark_Connect_AnalyzePlanResponse.self)
     }
 
     /// The Spark type of what `plan` returns, without running it.
@@ -170,11 +157,8 @@ package final class SparkConnectClient: Sendable {
 
     func config(_ operation: Spark_Connect_ConfigRequest.Operation) async throws -> Spark_Connect_ConfigResponse {
         var request = Spark_Connect_ConfigRequest()
-        request.sessionID = sessionID.uuidString.lowercased()
-        request.userContext = userContext
-        request.clientType = clientType
         request.operation = operation
-        return try await unary("Config", request, as: Spark_Connect_ConfigResponse.self)
+        return try await unary("Config", stamped(request), as: Spark_Connect_ConfigResponse.self)
     }
 
     /// Sets session configuration (`spark.sql.session.timeZone`, ...).
@@ -246,6 +230,21 @@ package final class SparkConnectClient: Sendable {
     }
 }
 
+/// The fields every session-scoped request of Spark Connect carries.
+protocol SparkSessionRequest {
+    var sessionID: String { get set }
+    var userContext: Spark_Connect_UserContext { get set }
+    var clientType: String { get set }
+}
+
+extension Spark_Connect_ExecutePlanRequest: SparkSessionRequest {}
+extension Spark_Connect_ReattachExecuteRequest: SparkSessionRequest {}
+extension Spark_Connect_ReleaseExecuteRequest: SparkSessionRequest {}
+extension Spark_Connect_ReleaseSessionRequest: SparkSessionRequest {}
+extension Spark_Connect_InterruptRequest: SparkSessionRequest {}
+extension Spark_Connect_AnalyzePlanRequest: SparkSessionRequest {}
+extension Spark_Connect_ConfigRequest: SparkSessionRequest {}
+
 /// The responses of one execution, reattached across broken streams until `ResultComplete`,
 /// then released. Iterate it once.
 package struct SparkExecution: AsyncSequence, Sendable {
@@ -260,6 +259,8 @@ package struct SparkExecution: AsyncSequence, Sendable {
         let execution: SparkExecution
         var stream: GRPCResponseStream<Spark_Connect_ExecutePlanResponse>.AsyncIterator?
         var lastResponseID: String?
+        /// Reattaches in a row that delivered nothing: Spark cuts long streams on purpose
+        /// (by time and size), so only fruitless ones count against the limit.
         var reattaches = 0
         var complete = false
         var started = false
@@ -285,6 +286,7 @@ package struct SparkExecution: AsyncSequence, Sendable {
                         try countReattach()
                         continue
                     }
+                    reattaches = 0
                     if !response.responseID.isEmpty { lastResponseID = response.responseID }
                     if case .resultComplete = response.responseType {
                         complete = true
@@ -294,7 +296,7 @@ package struct SparkExecution: AsyncSequence, Sendable {
                         return nil
                     }
                     return response
-                } catch let error as FlightError where error.code == .unavailable && started {
+                } catch let error as FlightError where error.code == .unavailable {
                     // A broken connection or a server going away: the operation lives on.
                     stream = nil
                     try countReattach(error)
@@ -337,12 +339,13 @@ package struct SparkBatches: AsyncSequence, Sendable {
             while pending.isEmpty {
                 guard let response = try await responses.next() else { return nil }
                 guard case .arrowBatch(let batch) = response.responseType else { continue }
-                var reader = try IPCStreamReader(Buffer(copying: [UInt8](batch.data)))
+                var reader = try batch.data.withUnsafeBytes { try IPCStreamReader(Buffer(copying: $0)) }
                 if schema == nil { schema = reader.schema }
                 while let next = reader.next() { pending.append(next) }
                 if let error = reader.error { throw error }
+                pending.reverse()
             }
-            return pending.removeFirst()
+            return pending.popLast()
         }
     }
 

@@ -1,5 +1,6 @@
 import ArrowCore
 import Foundation
+import Synchronization
 import Testing
 
 @testable import FlightRPC
@@ -379,6 +380,19 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
             }
             #expect(try await client.doAction(Action(type: "echo", body: [1])).first?.body == [1])
         }
+    }
+
+    @Test func loopTimersRunInOrderAndCancelledOnesDoNot() async throws {
+        let loop = try EventLoop(name: "timer-test")
+        defer { loop.shutdown() }
+        let fired = Mutex<[Int]>([])
+        let done = Promise<Void>()
+        loop.schedule(after: .milliseconds(60)) { fired.withLock { $0.append(3) }; done.fulfill(()) }
+        loop.schedule(after: .milliseconds(20)) { fired.withLock { $0.append(1) } }
+        let dropped = loop.schedule(after: .milliseconds(40)) { fired.withLock { $0.append(2) } }
+        loop.cancelTimer(dropped)
+        await done.wait()
+        #expect(fired.withLock { $0 } == [1, 3])
     }
 
     @Test func aChannelCallsAnyProtobufService() async throws {

@@ -93,6 +93,11 @@ final class GRPCClientConnection: @unchecked Sendable {
                 return
             }
             call.attach(stream)
+            if let timeout {
+                // The loop keeps time even when the cooperative pool is busy; the timer is
+                // dropped when the call ends first.
+                call.deadlineTimer = connection.loop.schedule(after: timeout) { [weak call] in call?.expire() }
+            }
             opened.fulfill(stream)
             connection.flush()
         }
@@ -100,11 +105,6 @@ final class GRPCClientConnection: @unchecked Sendable {
             let reason = Promise<String>()
             connection.loop.execute { reason.fulfill(connection.endReason ?? "unknown reason") }
             throw FlightError(.unavailable, "the connection is closed: \(await reason.wait())")
-        }
-        if let timeout {
-            // The loop keeps time even when the cooperative pool is busy; a call that has ended
-            // by then ignores it.
-            connection.loop.schedule(after: timeout) { [weak call] in call?.expire() }
         }
         return call
     }
@@ -166,6 +166,8 @@ final class GRPCClientCall: @unchecked Sendable {
     /// The final status (code OK for success) with trailing metadata.
     let status = Promise<FlightError>()
     private let expired = Atomic<Bool>(false)
+    /// The timer that enforces the call's deadline. Loop thread.
+    var deadlineTimer: EventLoop.TimerID?
 
     init(connection: HTTP2Connection) {
         self.connection = connection
@@ -179,6 +181,7 @@ final class GRPCClientCall: @unchecked Sendable {
             headers.fulfill(stream.responseHeaders.filter { !isReservedHeader($0.0) }.map { (name: $0.0, value: $0.1) })
         }
         stream.onClose = { [self] stream in
+            if let deadlineTimer { connection.loop.cancelTimer(deadlineTimer) }
             headers.fulfill([])
             status.fulfill(finalStatus(stream))
         }

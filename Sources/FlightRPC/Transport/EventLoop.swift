@@ -35,7 +35,10 @@ final class EventLoop: @unchecked Sendable {
     private let threadID = Mutex<pthread_t?>(nil)
     private let name: String
     /// Timers, soonest last, so that the due ones come off the end. Any thread, under the lock.
-    private let timers = Mutex<[(deadline: ContinuousClock.Instant, work: @Sendable () -> Void)]>([])
+    private let timers = Mutex<(next: TimerID, entries: [(deadline: ContinuousClock.Instant, id: TimerID, work: @Sendable () -> Void)])>((1, []))
+
+    /// Names a scheduled timer, for `cancelTimer`.
+    typealias TimerID = UInt64
 
     /// Creates and starts a loop thread.
     init(name: String) throws(TransportError) {
@@ -88,23 +91,36 @@ final class EventLoop: @unchecked Sendable {
     /// Timeouts of the transport (handshakes, call deadlines) use this rather than a sleeping
     /// task: the loop thread keeps time even when every thread of Swift's cooperative pool is
     /// busy with other work.
-    func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) {
+    @discardableResult
+    func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) -> TimerID {
         let deadline = ContinuousClock.now + delay
-        timers.withLock { timers in
-            var low = 0, high = timers.count
+        let id = timers.withLock { timers in
+            let id = timers.next
+            timers.next += 1
+            var low = 0, high = timers.entries.count
             while low < high {
                 let middle = (low + high) / 2
-                if timers[middle].deadline > deadline { low = middle + 1 } else { high = middle }
+                if timers.entries[middle].deadline > deadline { low = middle + 1 } else { high = middle }
             }
-            timers.insert((deadline, work), at: low)
+            timers.entries.insert((deadline, id, work), at: low)
+            return id
         }
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
+        return id
+    }
+
+    /// Drops a timer that has not run yet, so that what it holds is freed now. Safe from any
+    /// thread; a timer that has run or was dropped already is ignored.
+    func cancelTimer(_ id: TimerID) {
+        timers.withLock { timers in
+            if let index = timers.entries.lastIndex(where: { $0.id == id }) { timers.entries.remove(at: index) }
+        }
     }
 
     /// The epoll timeout until the soonest timer, in milliseconds, or -1 without timers.
     private func timeoutUntilNextTimer() -> Int32 {
-        guard let next = timers.withLock({ $0.last?.deadline }) else { return -1 }
+        guard let next = timers.withLock({ $0.entries.last?.deadline }) else { return -1 }
         let left = next - ContinuousClock.now
         guard left > .zero else { return 0 }
         let (seconds, attoseconds) = left.components
@@ -117,9 +133,9 @@ final class EventLoop: @unchecked Sendable {
         let now = ContinuousClock.now
         let due = timers.withLock { timers -> [@Sendable () -> Void] in
             var due: [@Sendable () -> Void] = []
-            while let last = timers.last, last.deadline <= now {
+            while let last = timers.entries.last, last.deadline <= now {
                 due.append(last.work)
-                timers.removeLast()
+                timers.entries.removeLast()
             }
             return due
         }
