@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FlightSQL", targets: ["FlightSQL"]),
         .library(name: "FlightSQLSQLite", targets: ["FlightSQLSQLite"]),
         .library(name: "SparkConnect", targets: ["SparkConnect"]),
+        .library(name: "FlightSQLSpark", targets: ["FlightSQLSpark"]),
         .library(name: "FlightDataSource", targets: ["FlightDataSource"]),
         .library(name: "ArrowCDataBridge", type: .dynamic, targets: ["ArrowCDataBridge"]),
         .executable(name: "arrow-integration", targets: ["arrow-integration"]),
@@ -136,6 +137,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "FlightSQLSpark",
+            dependencies: [
+                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "SparkConnect", "Parquet",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "FlightDataSource",
             dependencies: ["ArrowCore", "FlightRPC", "FlightSQL", "Parquet"],
             swiftSettings: strict
@@ -143,7 +152,8 @@ let package = Package(
         .executableTarget(
             name: "flight-sql-server",
             dependencies: [
-                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "FlightSQLSQLite", "COpenSSL", "ClusterCommandLine",
+                "ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "FlightSQLSQLite", "FlightSQLSpark", "SparkConnect", "COpenSSL",
+                "ClusterCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -263,6 +273,11 @@ let package = Package(
         .testTarget(
             name: "SparkConnectTests",
             dependencies: ["ArrowCore", "FlightRPC", "SparkConnect"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FlightSQLSparkTests",
+            dependencies: ["ArrowCore", "FlightRPC", "FlightManager", "FlightSQL", "FlightSQLSpark", "SparkConnect"],
             swiftSettings: strict
         ),
         .testTarget(

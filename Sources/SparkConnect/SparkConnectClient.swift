@@ -148,6 +148,18 @@ package final class SparkConnectClient: Sendable {
         return try await analyze(request).schema.schema
     }
 
+    /// Spark's explanation of `plan` (`mode` cost gives the optimized plan with its size
+    /// estimates).
+    package func explain(_ plan: Spark_Connect_Plan,
+                         mode: Spark_Connect_AnalyzePlanRequest.Explain.ExplainMode = .simple) async throws -> String {
+        var request = Spark_Connect_AnalyzePlanRequest()
+        var explain = Spark_Connect_AnalyzePlanRequest.Explain()
+        explain.plan = plan
+        explain.explainMode = mode
+        request.explain = explain
+        return try await analyze(request).explain.explainString
+    }
+
     /// The server's Spark version.
     package func sparkVersion() async throws -> String {
         var request = Spark_Connect_AnalyzePlanRequest()
@@ -172,6 +184,15 @@ package final class SparkConnectClient: Sendable {
         }
         var operation = Spark_Connect_ConfigRequest.Operation()
         operation.set = set
+        _ = try await config(operation)
+    }
+
+    /// Returns session configuration to its defaults.
+    package func unsetConfig(_ keys: [String]) async throws {
+        var unset = Spark_Connect_ConfigRequest.Unset()
+        unset.keys = keys
+        var operation = Spark_Connect_ConfigRequest.Operation()
+        operation.unset = unset
         _ = try await config(operation)
     }
 
@@ -223,10 +244,15 @@ package final class SparkConnectClient: Sendable {
         return plan
     }
 
+    /// Runs `plan` and returns its record batches as they arrive.
+    package func batches(_ plan: Spark_Connect_Plan, operationID: UUID = UUID()) -> SparkBatches {
+        SparkBatches(execution: execute(plan, operationID: operationID))
+    }
+
     /// Runs a SQL query and returns its record batches as they arrive.
     package func sql(_ query: String, positional: [Spark_Connect_Expression.Literal] = [],
                      operationID: UUID = UUID()) -> SparkBatches {
-        SparkBatches(execution: execute(Self.sqlPlan(query, positional: positional), operationID: operationID))
+        batches(Self.sqlPlan(query, positional: positional), operationID: operationID)
     }
 }
 

@@ -4,18 +4,26 @@ import FlightManager
 import FlightRPC
 import FlightSQL
 import FlightSQLSQLite
+import FlightSQLSpark
 import Foundation
 import Logging
 
-/// The Flight SQL gateway on the embedded SQLite engine.
+/// The Flight SQL gateway: on the embedded SQLite engine, or in front of Apache Spark.
 @main
 struct FlightSQLServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flight-sql-server",
-        abstract: "Serve a SQLite database over Arrow Flight SQL.",
+        abstract: "Serve a SQLite database, or Apache Spark through Spark Connect, over Arrow Flight SQL.",
         subcommands: [Serve.self, HashPassword.self],
         defaultSubcommand: Serve.self)
 }
+
+enum EngineKind: String, ExpressibleByArgument, CaseIterable {
+    case sqlite
+    case spark
+}
+
+extension SparkExecutionMode: ExpressibleByArgument {}
 
 enum AuthMode: String, ExpressibleByArgument, CaseIterable {
     case none
@@ -27,14 +35,28 @@ struct Serve: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Start the gateway (the default command).",
         discussion: """
-            Without --database it serves a demo database (demo.sqlite in the working directory), \
+            With --engine sqlite (the default) and without --database it serves a demo database (demo.sqlite in the working directory), \
             created with a few tables on first run. It prints `listening on <location>` once it \
-            accepts calls, and shuts down cleanly on SIGINT or SIGTERM.
+            accepts calls, and shuts down cleanly on SIGINT or SIGTERM. With --engine spark it \
+            serves the Spark Connect server of --spark-connect; large results are written by \
+            Spark into --staging-dir (a directory every node and executor sees) and served by \
+            every node of the cluster.
             """)
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port; 0 picks a free one (the location is printed).") var port = 31337
+    @Option(help: "The engine: sqlite or spark.") var engine = EngineKind.sqlite
     @Option(help: "The SQLite database file (created if missing, unless --read-only).") var database: String?
+    @Option(name: .customLong("spark-connect"), help: "For --engine spark: the Spark Connect server, sc://HOST[:PORT][/;token=...;use_ssl=true].")
+    var sparkConnect: String?
+    @Option(name: .customLong("staging-dir"), help: "For --engine spark: where Spark writes large results for every node to serve.")
+    var stagingDir: String?
+    @Option(name: .customLong("execution-mode"), help: "For --engine spark: auto, direct or distributed, for sessions that set none.")
+    var executionMode = SparkExecutionMode.auto
+    @Option(name: .customLong("distributed-threshold-mb"), help: "For --engine spark, auto mode: results Spark estimates at this many MiB or more go distributed.")
+    var distributedThresholdMB: Int = 32
+    @Option(name: .customLong("partition-mb"), help: "For --engine spark: the uncompressed MiB one endpoint of a distributed result aims at.")
+    var partitionMB: Int = 64
     @Option(help: "Authentication: none, or basic (Handshake with a users file, then Bearer tokens).") var auth = AuthMode.none
     @Option(name: .customLong("users-file"), help: "Users for --auth basic: name:pbkdf2-sha256$ITERATIONS$SALT$HASH lines.") var usersFile: String?
     @Option(name: .customLong("token-secret-file"), help: "A file whose bytes sign tokens (share it between nodes); default: random per process.") var tokenSecretFile: String?
@@ -53,6 +75,15 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if auth == .basic, usersFile == nil { throw ValidationError("--auth basic needs --users-file") }
         if auth == .none, usersFile != nil { throw ValidationError("--users-file needs --auth basic") }
+        if engine == .spark {
+            guard sparkConnect != nil else { throw ValidationError("--engine spark needs --spark-connect sc://HOST:PORT") }
+            guard database == nil, !readOnly else { throw ValidationError("--database and --read-only are for --engine sqlite") }
+            if executionMode == .distributed, stagingDir == nil { throw ValidationError("--execution-mode distributed needs --staging-dir") }
+            guard distributedThresholdMB >= 0 else { throw ValidationError("--distributed-threshold-mb must be 0 or more") }
+            guard partitionMB >= 1 else { throw ValidationError("--partition-mb must be 1 or more") }
+        } else if sparkConnect != nil || stagingDir != nil {
+            throw ValidationError("--spark-connect and --staging-dir need --engine spark")
+        }
     }
 
     func run() async throws {
@@ -92,6 +123,20 @@ struct Serve: AsyncParsableCommand {
                 }
             }
         }
+        let location: Location = options.tls == nil ? .grpc(host: host, port: port) : .grpcTLS(host: host, port: port)
+        let manager = try cluster.makeManager(secret: secret, logger: logger)
+        let grace = Duration.nanoseconds(Int64(self.grace * 1e9))
+        if engine == .spark, let sparkConnect {
+            let configuration = SparkEngineConfiguration(connect: sparkConnect, stagingDirectory: stagingDir, defaultMode: executionMode,
+                                                         distributedThresholdBytes: Int64(distributedThresholdMB) << 20,
+                                                         partitionBytes: Int64(partitionMB) << 20)
+            let engine = try await SparkEngine(configuration: configuration, manager: manager, logger: logger)
+            let server = try FlightServer(service: ClusterService(FlightSQLAdapter(engine), manager: manager), location: location, options: options)
+            logger.info("serving Spark \(engine.sparkVersion) at \(sparkConnect) at \(server.location)\(stagingDir.map { ", staging in \($0)" } ?? "")")
+            try await cluster.serve(server, manager: manager, host: host, grace: grace, logger: logger)
+            await engine.close()
+            return
+        }
         let path: String
         if let database {
             path = database
@@ -102,13 +147,11 @@ struct Serve: AsyncParsableCommand {
                 logger.info("created demo database \(path)")
             }
         }
-        let location: Location = options.tls == nil ? .grpc(host: host, port: port) : .grpcTLS(host: host, port: port)
-        let manager = try cluster.makeManager(secret: secret, logger: logger)
         let engine = try SQLiteEngine(path: path, readOnly: readOnly, manager: manager, logger: logger)
         defer { engine.close() }
         let server = try FlightServer(service: ClusterService(FlightSQLAdapter(engine), manager: manager), location: location, options: options)
         logger.info("serving \(path)\(readOnly ? " read-only" : "") at \(server.location)")
-        try await cluster.serve(server, manager: manager, host: host, grace: .nanoseconds(Int64(grace * 1e9)), logger: logger)
+        try await cluster.serve(server, manager: manager, host: host, grace: grace, logger: logger)
     }
 }
 

@@ -190,34 +190,7 @@ extension SQLiteEngine {
             info = try await manager.distribute(SQLiteQuery(schema: schema, partition: partition(sql: sql, parameters: parameters, transaction: transaction)),
                                                 for: descriptor)
         }
-        return Self.wrapTickets(info)
-    }
-
-    /// Flight SQL clients redeem a statement's tickets as `TicketStatementQuery`: the
-    /// manager's ticket travels inside as the statement handle.
-    static func wrapTickets(_ info: FlightInfo) -> FlightInfo {
-        var wrapped = info
-        wrapped.endpoints = info.endpoints.map { endpoint in
-            var ticket = TicketStatementQuery()
-            ticket.statementHandle = Data(endpoint.ticket.bytes)
-            var copy = endpoint
-            copy.ticket = Ticket(FlightSQLAny.pack(ticket))
-            return copy
-        }
-        return wrapped
-    }
-
-    static func unwrapTickets(_ info: FlightInfo) -> FlightInfo {
-        var unwrapped = info
-        unwrapped.endpoints = info.endpoints.map { endpoint in
-            var copy = endpoint
-            if let any = try? FlightSQLAny.decode(endpoint.ticket.bytes),
-               let ticket = try? FlightSQLAny.unpack(any, as: TicketStatementQuery.self) {
-                copy.ticket = Ticket([UInt8](ticket.statementHandle))
-            }
-            return copy
-        }
-        return unwrapped
+        return FlightSQLTickets.wrap(info)
     }
 
     // MARK: FlightSQLService: statements
@@ -260,7 +233,7 @@ extension SQLiteEngine {
     }
 
     public func cancelFlightInfo(_ info: FlightInfo, context: FlightCallContext) async throws -> CancelStatus {
-        await manager.cancel(Self.unwrapTickets(info))
+        await manager.cancel(FlightSQLTickets.unwrap(info))
     }
 
     // MARK: Prepared statements

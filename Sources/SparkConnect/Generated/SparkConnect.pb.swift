@@ -87,65 +87,74 @@ package nonisolated struct Spark_Connect_UserContext: Sendable {
   package init() {}
 }
 
-package nonisolated struct Spark_Connect_ExecutePlanRequest: Sendable {
+package nonisolated struct Spark_Connect_ExecutePlanRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Client-chosen session UUID.
-  package var sessionID: String = String()
+  package var sessionID: String {
+    get {_storage._sessionID}
+    set {_uniqueStorage()._sessionID = newValue}
+  }
 
   package var userContext: Spark_Connect_UserContext {
-    get {_userContext ?? Spark_Connect_UserContext()}
-    set {_userContext = newValue}
+    get {_storage._userContext ?? Spark_Connect_UserContext()}
+    set {_uniqueStorage()._userContext = newValue}
   }
   /// Returns true if `userContext` has been explicitly set.
-  package var hasUserContext: Bool {self._userContext != nil}
+  package var hasUserContext: Bool {_storage._userContext != nil}
   /// Clears the value of `userContext`. Subsequent reads from it will return its default value.
-  package mutating func clearUserContext() {self._userContext = nil}
+  package mutating func clearUserContext() {_uniqueStorage()._userContext = nil}
 
   package var plan: Spark_Connect_Plan {
-    get {_plan ?? Spark_Connect_Plan()}
-    set {_plan = newValue}
+    get {_storage._plan ?? Spark_Connect_Plan()}
+    set {_uniqueStorage()._plan = newValue}
   }
   /// Returns true if `plan` has been explicitly set.
-  package var hasPlan: Bool {self._plan != nil}
+  package var hasPlan: Bool {_storage._plan != nil}
   /// Clears the value of `plan`. Subsequent reads from it will return its default value.
-  package mutating func clearPlan() {self._plan = nil}
+  package mutating func clearPlan() {_uniqueStorage()._plan = nil}
 
   package var clientType: String {
-    get {_clientType ?? String()}
-    set {_clientType = newValue}
+    get {_storage._clientType ?? String()}
+    set {_uniqueStorage()._clientType = newValue}
   }
   /// Returns true if `clientType` has been explicitly set.
-  package var hasClientType: Bool {self._clientType != nil}
+  package var hasClientType: Bool {_storage._clientType != nil}
   /// Clears the value of `clientType`. Subsequent reads from it will return its default value.
-  package mutating func clearClientType() {self._clientType = nil}
+  package mutating func clearClientType() {_uniqueStorage()._clientType = nil}
 
-  package var requestOptions: [Spark_Connect_ExecutePlanRequest.RequestOption] = []
+  package var requestOptions: [Spark_Connect_ExecutePlanRequest.RequestOption] {
+    get {_storage._requestOptions}
+    set {_uniqueStorage()._requestOptions = newValue}
+  }
 
   /// Client-chosen operation UUID; the server makes one up when unset.
   package var operationID: String {
-    get {_operationID ?? String()}
-    set {_operationID = newValue}
+    get {_storage._operationID ?? String()}
+    set {_uniqueStorage()._operationID = newValue}
   }
   /// Returns true if `operationID` has been explicitly set.
-  package var hasOperationID: Bool {self._operationID != nil}
+  package var hasOperationID: Bool {_storage._operationID != nil}
   /// Clears the value of `operationID`. Subsequent reads from it will return its default value.
-  package mutating func clearOperationID() {self._operationID = nil}
+  package mutating func clearOperationID() {_uniqueStorage()._operationID = nil}
 
   /// Labels for InterruptRequest.operation_tag; no commas, not empty.
-  package var tags: [String] = []
+  package var tags: [String] {
+    get {_storage._tags}
+    set {_uniqueStorage()._tags = newValue}
+  }
 
   /// The server_side_session_id seen in earlier responses, if any.
   package var clientObservedServerSideSessionID: String {
-    get {_clientObservedServerSideSessionID ?? String()}
-    set {_clientObservedServerSideSessionID = newValue}
+    get {_storage._clientObservedServerSideSessionID ?? String()}
+    set {_uniqueStorage()._clientObservedServerSideSessionID = newValue}
   }
   /// Returns true if `clientObservedServerSideSessionID` has been explicitly set.
-  package var hasClientObservedServerSideSessionID: Bool {self._clientObservedServerSideSessionID != nil}
+  package var hasClientObservedServerSideSessionID: Bool {_storage._clientObservedServerSideSessionID != nil}
   /// Clears the value of `clientObservedServerSideSessionID`. Subsequent reads from it will return its default value.
-  package mutating func clearClientObservedServerSideSessionID() {self._clientObservedServerSideSessionID = nil}
+  package mutating func clearClientObservedServerSideSessionID() {_uniqueStorage()._clientObservedServerSideSessionID = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -194,11 +203,7 @@ package nonisolated struct Spark_Connect_ExecutePlanRequest: Sendable {
 
   package init() {}
 
-  fileprivate var _userContext: Spark_Connect_UserContext? = nil
-  fileprivate var _plan: Spark_Connect_Plan? = nil
-  fileprivate var _clientType: String? = nil
-  fileprivate var _operationID: String? = nil
-  fileprivate var _clientObservedServerSideSessionID: String? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 package nonisolated struct Spark_Connect_ReattachOptions: Sendable {
@@ -851,88 +856,94 @@ package nonisolated struct Spark_Connect_InterruptResponse: Sendable {
   package init() {}
 }
 
-package nonisolated struct Spark_Connect_AnalyzePlanRequest: Sendable {
+package nonisolated struct Spark_Connect_AnalyzePlanRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var sessionID: String = String()
+  package var sessionID: String {
+    get {_storage._sessionID}
+    set {_uniqueStorage()._sessionID = newValue}
+  }
 
   package var userContext: Spark_Connect_UserContext {
-    get {_userContext ?? Spark_Connect_UserContext()}
-    set {_userContext = newValue}
+    get {_storage._userContext ?? Spark_Connect_UserContext()}
+    set {_uniqueStorage()._userContext = newValue}
   }
   /// Returns true if `userContext` has been explicitly set.
-  package var hasUserContext: Bool {self._userContext != nil}
+  package var hasUserContext: Bool {_storage._userContext != nil}
   /// Clears the value of `userContext`. Subsequent reads from it will return its default value.
-  package mutating func clearUserContext() {self._userContext = nil}
+  package mutating func clearUserContext() {_uniqueStorage()._userContext = nil}
 
   package var clientType: String {
-    get {_clientType ?? String()}
-    set {_clientType = newValue}
+    get {_storage._clientType ?? String()}
+    set {_uniqueStorage()._clientType = newValue}
   }
   /// Returns true if `clientType` has been explicitly set.
-  package var hasClientType: Bool {self._clientType != nil}
+  package var hasClientType: Bool {_storage._clientType != nil}
   /// Clears the value of `clientType`. Subsequent reads from it will return its default value.
-  package mutating func clearClientType() {self._clientType = nil}
+  package mutating func clearClientType() {_uniqueStorage()._clientType = nil}
 
   package var clientObservedServerSideSessionID: String {
-    get {_clientObservedServerSideSessionID ?? String()}
-    set {_clientObservedServerSideSessionID = newValue}
+    get {_storage._clientObservedServerSideSessionID ?? String()}
+    set {_uniqueStorage()._clientObservedServerSideSessionID = newValue}
   }
   /// Returns true if `clientObservedServerSideSessionID` has been explicitly set.
-  package var hasClientObservedServerSideSessionID: Bool {self._clientObservedServerSideSessionID != nil}
+  package var hasClientObservedServerSideSessionID: Bool {_storage._clientObservedServerSideSessionID != nil}
   /// Clears the value of `clientObservedServerSideSessionID`. Subsequent reads from it will return its default value.
-  package mutating func clearClientObservedServerSideSessionID() {self._clientObservedServerSideSessionID = nil}
+  package mutating func clearClientObservedServerSideSessionID() {_uniqueStorage()._clientObservedServerSideSessionID = nil}
 
-  package var analyze: Spark_Connect_AnalyzePlanRequest.OneOf_Analyze? = nil
+  package var analyze: OneOf_Analyze? {
+    get {return _storage._analyze}
+    set {_uniqueStorage()._analyze = newValue}
+  }
 
   package var schema: Spark_Connect_AnalyzePlanRequest.Schema {
     get {
-      if case .schema(let v)? = analyze {return v}
+      if case .schema(let v)? = _storage._analyze {return v}
       return Spark_Connect_AnalyzePlanRequest.Schema()
     }
-    set {analyze = .schema(newValue)}
+    set {_uniqueStorage()._analyze = .schema(newValue)}
   }
 
   package var explain: Spark_Connect_AnalyzePlanRequest.Explain {
     get {
-      if case .explain(let v)? = analyze {return v}
+      if case .explain(let v)? = _storage._analyze {return v}
       return Spark_Connect_AnalyzePlanRequest.Explain()
     }
-    set {analyze = .explain(newValue)}
+    set {_uniqueStorage()._analyze = .explain(newValue)}
   }
 
   package var treeString: Spark_Connect_AnalyzePlanRequest.TreeString {
     get {
-      if case .treeString(let v)? = analyze {return v}
+      if case .treeString(let v)? = _storage._analyze {return v}
       return Spark_Connect_AnalyzePlanRequest.TreeString()
     }
-    set {analyze = .treeString(newValue)}
+    set {_uniqueStorage()._analyze = .treeString(newValue)}
   }
 
   package var isLocal: Spark_Connect_AnalyzePlanRequest.IsLocal {
     get {
-      if case .isLocal(let v)? = analyze {return v}
+      if case .isLocal(let v)? = _storage._analyze {return v}
       return Spark_Connect_AnalyzePlanRequest.IsLocal()
     }
-    set {analyze = .isLocal(newValue)}
+    set {_uniqueStorage()._analyze = .isLocal(newValue)}
   }
 
   package var sparkVersion: Spark_Connect_AnalyzePlanRequest.SparkVersion {
     get {
-      if case .sparkVersion(let v)? = analyze {return v}
+      if case .sparkVersion(let v)? = _storage._analyze {return v}
       return Spark_Connect_AnalyzePlanRequest.SparkVersion()
     }
-    set {analyze = .sparkVersion(newValue)}
+    set {_uniqueStorage()._analyze = .sparkVersion(newValue)}
   }
 
   package var ddlParse: Spark_Connect_AnalyzePlanRequest.DDLParse {
     get {
-      if case .ddlParse(let v)? = analyze {return v}
+      if case .ddlParse(let v)? = _storage._analyze {return v}
       return Spark_Connect_AnalyzePlanRequest.DDLParse()
     }
-    set {analyze = .ddlParse(newValue)}
+    set {_uniqueStorage()._analyze = .ddlParse(newValue)}
   }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1117,9 +1128,7 @@ package nonisolated struct Spark_Connect_AnalyzePlanRequest: Sendable {
 
   package init() {}
 
-  fileprivate var _userContext: Spark_Connect_UserContext? = nil
-  fileprivate var _clientType: String? = nil
-  fileprivate var _clientObservedServerSideSessionID: String? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 package nonisolated struct Spark_Connect_AnalyzePlanResponse: Sendable {
@@ -1937,6 +1946,14 @@ package nonisolated struct Spark_Connect_Command: Sendable {
 
   package var commandType: Spark_Connect_Command.OneOf_CommandType? = nil
 
+  package var writeOperation: Spark_Connect_WriteOperation {
+    get {
+      if case .writeOperation(let v)? = commandType {return v}
+      return Spark_Connect_WriteOperation()
+    }
+    set {commandType = .writeOperation(newValue)}
+  }
+
   package var sqlCommand: Spark_Connect_SqlCommand {
     get {
       if case .sqlCommand(let v)? = commandType {return v}
@@ -1956,12 +1973,204 @@ package nonisolated struct Spark_Connect_Command: Sendable {
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package nonisolated enum OneOf_CommandType: Equatable, Sendable {
+    case writeOperation(Spark_Connect_WriteOperation)
     case sqlCommand(Spark_Connect_SqlCommand)
     case `extension`(SwiftProtobuf.Google_Protobuf_Any)
 
   }
 
   package init() {}
+}
+
+/// Writes a relation's rows through a data source (`source`, for example parquet) to a path
+/// or a table. The distributed mode of the Spark engine writes results with it.
+package nonisolated struct Spark_Connect_WriteOperation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var input: Spark_Connect_Relation {
+    get {_input ?? Spark_Connect_Relation()}
+    set {_input = newValue}
+  }
+  /// Returns true if `input` has been explicitly set.
+  package var hasInput: Bool {self._input != nil}
+  /// Clears the value of `input`. Subsequent reads from it will return its default value.
+  package mutating func clearInput() {self._input = nil}
+
+  package var source: String {
+    get {_source ?? String()}
+    set {_source = newValue}
+  }
+  /// Returns true if `source` has been explicitly set.
+  package var hasSource: Bool {self._source != nil}
+  /// Clears the value of `source`. Subsequent reads from it will return its default value.
+  package mutating func clearSource() {self._source = nil}
+
+  package var saveType: Spark_Connect_WriteOperation.OneOf_SaveType? = nil
+
+  package var path: String {
+    get {
+      if case .path(let v)? = saveType {return v}
+      return String()
+    }
+    set {saveType = .path(newValue)}
+  }
+
+  package var table: Spark_Connect_WriteOperation.SaveTable {
+    get {
+      if case .table(let v)? = saveType {return v}
+      return Spark_Connect_WriteOperation.SaveTable()
+    }
+    set {saveType = .table(newValue)}
+  }
+
+  package var mode: Spark_Connect_WriteOperation.SaveMode = .unspecified
+
+  package var sortColumnNames: [String] = []
+
+  package var partitioningColumns: [String] = []
+
+  package var bucketBy: Spark_Connect_WriteOperation.BucketBy {
+    get {_bucketBy ?? Spark_Connect_WriteOperation.BucketBy()}
+    set {_bucketBy = newValue}
+  }
+  /// Returns true if `bucketBy` has been explicitly set.
+  package var hasBucketBy: Bool {self._bucketBy != nil}
+  /// Clears the value of `bucketBy`. Subsequent reads from it will return its default value.
+  package mutating func clearBucketBy() {self._bucketBy = nil}
+
+  package var options: Dictionary<String,String> = [:]
+
+  package var clusteringColumns: [String] = []
+
+  package var withSchemaEvolution: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum OneOf_SaveType: Equatable, Sendable {
+    case path(String)
+    case table(Spark_Connect_WriteOperation.SaveTable)
+
+  }
+
+  package nonisolated enum SaveMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
+    case unspecified // = 0
+    case append // = 1
+    case overwrite // = 2
+    case errorIfExists // = 3
+    case ignore // = 4
+    case UNRECOGNIZED(Int)
+
+    package init() {
+      self = .unspecified
+    }
+
+    package init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .append
+      case 2: self = .overwrite
+      case 3: self = .errorIfExists
+      case 4: self = .ignore
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    package var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .append: return 1
+      case .overwrite: return 2
+      case .errorIfExists: return 3
+      case .ignore: return 4
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    package static let allCases: [Spark_Connect_WriteOperation.SaveMode] = [
+      .unspecified,
+      .append,
+      .overwrite,
+      .errorIfExists,
+      .ignore,
+    ]
+
+  }
+
+  package nonisolated struct SaveTable: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var tableName: String = String()
+
+    package var saveMethod: Spark_Connect_WriteOperation.SaveTable.TableSaveMethod = .unspecified
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package nonisolated enum TableSaveMethod: SwiftProtobuf.Enum, Swift.CaseIterable {
+      package typealias RawValue = Int
+      case unspecified // = 0
+      case saveAsTable // = 1
+      case insertInto // = 2
+      case UNRECOGNIZED(Int)
+
+      package init() {
+        self = .unspecified
+      }
+
+      package init?(rawValue: Int) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .saveAsTable
+        case 2: self = .insertInto
+        default: self = .UNRECOGNIZED(rawValue)
+        }
+      }
+
+      package var rawValue: Int {
+        switch self {
+        case .unspecified: return 0
+        case .saveAsTable: return 1
+        case .insertInto: return 2
+        case .UNRECOGNIZED(let i): return i
+        }
+      }
+
+      // The compiler won't synthesize support with the UNRECOGNIZED case.
+      package static let allCases: [Spark_Connect_WriteOperation.SaveTable.TableSaveMethod] = [
+        .unspecified,
+        .saveAsTable,
+        .insertInto,
+      ]
+
+    }
+
+    package init() {}
+  }
+
+  package nonisolated struct BucketBy: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var bucketColumnNames: [String] = []
+
+    package var numBuckets: Int32 = 0
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  package init() {}
+
+  fileprivate var _input: Spark_Connect_Relation? = nil
+  fileprivate var _source: String? = nil
+  fileprivate var _bucketBy: Spark_Connect_WriteOperation.BucketBy? = nil
 }
 
 /// Runs SQL eagerly when it is a command. Current clients send the statement as a SQL relation
@@ -3688,66 +3897,116 @@ nonisolated extension Spark_Connect_ExecutePlanRequest: SwiftProtobuf.Message, S
   package static let protoMessageName: String = _protobuf_package + ".ExecutePlanRequest"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_id\0\u{3}user_context\0\u{1}plan\0\u{3}client_type\0\u{3}request_options\0\u{3}operation_id\0\u{1}tags\0\u{3}client_observed_server_side_session_id\0")
 
+  fileprivate class _StorageClass {
+    var _sessionID: String = String()
+    var _userContext: Spark_Connect_UserContext? = nil
+    var _plan: Spark_Connect_Plan? = nil
+    var _clientType: String? = nil
+    var _requestOptions: [Spark_Connect_ExecutePlanRequest.RequestOption] = []
+    var _operationID: String? = nil
+    var _tags: [String] = []
+    var _clientObservedServerSideSessionID: String? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _sessionID = source._sessionID
+      _userContext = source._userContext
+      _plan = source._plan
+      _clientType = source._clientType
+      _requestOptions = source._requestOptions
+      _operationID = source._operationID
+      _tags = source._tags
+      _clientObservedServerSideSessionID = source._clientObservedServerSideSessionID
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._userContext) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._plan) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self._clientType) }()
-      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.requestOptions) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self._operationID) }()
-      case 7: try { try decoder.decodeRepeatedStringField(value: &self.tags) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self._clientObservedServerSideSessionID) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._sessionID) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._userContext) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._plan) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._clientType) }()
+        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._requestOptions) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._operationID) }()
+        case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._tags) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._clientObservedServerSideSessionID) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.sessionID.isEmpty {
-      try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._sessionID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._sessionID, fieldNumber: 1)
+      }
+      try { if let v = _storage._userContext {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._plan {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._clientType {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+      } }()
+      if !_storage._requestOptions.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._requestOptions, fieldNumber: 5)
+      }
+      try { if let v = _storage._operationID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+      } }()
+      if !_storage._tags.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._tags, fieldNumber: 7)
+      }
+      try { if let v = _storage._clientObservedServerSideSessionID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 8)
+      } }()
     }
-    try { if let v = self._userContext {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    try { if let v = self._plan {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
-    try { if let v = self._clientType {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
-    } }()
-    if !self.requestOptions.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.requestOptions, fieldNumber: 5)
-    }
-    try { if let v = self._operationID {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
-    } }()
-    if !self.tags.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.tags, fieldNumber: 7)
-    }
-    try { if let v = self._clientObservedServerSideSessionID {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 8)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Spark_Connect_ExecutePlanRequest, rhs: Spark_Connect_ExecutePlanRequest) -> Bool {
-    if lhs.sessionID != rhs.sessionID {return false}
-    if lhs._userContext != rhs._userContext {return false}
-    if lhs._plan != rhs._plan {return false}
-    if lhs._clientType != rhs._clientType {return false}
-    if lhs.requestOptions != rhs.requestOptions {return false}
-    if lhs._operationID != rhs._operationID {return false}
-    if lhs.tags != rhs.tags {return false}
-    if lhs._clientObservedServerSideSessionID != rhs._clientObservedServerSideSessionID {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._sessionID != rhs_storage._sessionID {return false}
+        if _storage._userContext != rhs_storage._userContext {return false}
+        if _storage._plan != rhs_storage._plan {return false}
+        if _storage._clientType != rhs_storage._clientType {return false}
+        if _storage._requestOptions != rhs_storage._requestOptions {return false}
+        if _storage._operationID != rhs_storage._operationID {return false}
+        if _storage._tags != rhs_storage._tags {return false}
+        if _storage._clientObservedServerSideSessionID != rhs_storage._clientObservedServerSideSessionID {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4816,152 +5075,196 @@ nonisolated extension Spark_Connect_AnalyzePlanRequest: SwiftProtobuf.Message, S
   package static let protoMessageName: String = _protobuf_package + ".AnalyzePlanRequest"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_id\0\u{3}user_context\0\u{3}client_type\0\u{1}schema\0\u{1}explain\0\u{3}tree_string\0\u{3}is_local\0\u{4}\u{3}spark_version\0\u{3}ddl_parse\0\u{4}\u{6}client_observed_server_side_session_id\0")
 
+  fileprivate class _StorageClass {
+    var _sessionID: String = String()
+    var _userContext: Spark_Connect_UserContext? = nil
+    var _clientType: String? = nil
+    var _clientObservedServerSideSessionID: String? = nil
+    var _analyze: Spark_Connect_AnalyzePlanRequest.OneOf_Analyze?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _sessionID = source._sessionID
+      _userContext = source._userContext
+      _clientType = source._clientType
+      _clientObservedServerSideSessionID = source._clientObservedServerSideSessionID
+      _analyze = source._analyze
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._userContext) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self._clientType) }()
-      case 4: try {
-        var v: Spark_Connect_AnalyzePlanRequest.Schema?
-        var hadOneofValue = false
-        if let current = self.analyze {
-          hadOneofValue = true
-          if case .schema(let m) = current {v = m}
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._sessionID) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._userContext) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._clientType) }()
+        case 4: try {
+          var v: Spark_Connect_AnalyzePlanRequest.Schema?
+          var hadOneofValue = false
+          if let current = _storage._analyze {
+            hadOneofValue = true
+            if case .schema(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._analyze = .schema(v)
+          }
+        }()
+        case 5: try {
+          var v: Spark_Connect_AnalyzePlanRequest.Explain?
+          var hadOneofValue = false
+          if let current = _storage._analyze {
+            hadOneofValue = true
+            if case .explain(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._analyze = .explain(v)
+          }
+        }()
+        case 6: try {
+          var v: Spark_Connect_AnalyzePlanRequest.TreeString?
+          var hadOneofValue = false
+          if let current = _storage._analyze {
+            hadOneofValue = true
+            if case .treeString(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._analyze = .treeString(v)
+          }
+        }()
+        case 7: try {
+          var v: Spark_Connect_AnalyzePlanRequest.IsLocal?
+          var hadOneofValue = false
+          if let current = _storage._analyze {
+            hadOneofValue = true
+            if case .isLocal(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._analyze = .isLocal(v)
+          }
+        }()
+        case 10: try {
+          var v: Spark_Connect_AnalyzePlanRequest.SparkVersion?
+          var hadOneofValue = false
+          if let current = _storage._analyze {
+            hadOneofValue = true
+            if case .sparkVersion(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._analyze = .sparkVersion(v)
+          }
+        }()
+        case 11: try {
+          var v: Spark_Connect_AnalyzePlanRequest.DDLParse?
+          var hadOneofValue = false
+          if let current = _storage._analyze {
+            hadOneofValue = true
+            if case .ddlParse(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._analyze = .ddlParse(v)
+          }
+        }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._clientObservedServerSideSessionID) }()
+        default: break
         }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.analyze = .schema(v)
-        }
-      }()
-      case 5: try {
-        var v: Spark_Connect_AnalyzePlanRequest.Explain?
-        var hadOneofValue = false
-        if let current = self.analyze {
-          hadOneofValue = true
-          if case .explain(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.analyze = .explain(v)
-        }
-      }()
-      case 6: try {
-        var v: Spark_Connect_AnalyzePlanRequest.TreeString?
-        var hadOneofValue = false
-        if let current = self.analyze {
-          hadOneofValue = true
-          if case .treeString(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.analyze = .treeString(v)
-        }
-      }()
-      case 7: try {
-        var v: Spark_Connect_AnalyzePlanRequest.IsLocal?
-        var hadOneofValue = false
-        if let current = self.analyze {
-          hadOneofValue = true
-          if case .isLocal(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.analyze = .isLocal(v)
-        }
-      }()
-      case 10: try {
-        var v: Spark_Connect_AnalyzePlanRequest.SparkVersion?
-        var hadOneofValue = false
-        if let current = self.analyze {
-          hadOneofValue = true
-          if case .sparkVersion(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.analyze = .sparkVersion(v)
-        }
-      }()
-      case 11: try {
-        var v: Spark_Connect_AnalyzePlanRequest.DDLParse?
-        var hadOneofValue = false
-        if let current = self.analyze {
-          hadOneofValue = true
-          if case .ddlParse(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.analyze = .ddlParse(v)
-        }
-      }()
-      case 17: try { try decoder.decodeSingularStringField(value: &self._clientObservedServerSideSessionID) }()
-      default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.sessionID.isEmpty {
-      try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._sessionID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._sessionID, fieldNumber: 1)
+      }
+      try { if let v = _storage._userContext {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._clientType {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+      } }()
+      switch _storage._analyze {
+      case .schema?: try {
+        guard case .schema(let v)? = _storage._analyze else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      }()
+      case .explain?: try {
+        guard case .explain(let v)? = _storage._analyze else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      }()
+      case .treeString?: try {
+        guard case .treeString(let v)? = _storage._analyze else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      }()
+      case .isLocal?: try {
+        guard case .isLocal(let v)? = _storage._analyze else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      }()
+      case .sparkVersion?: try {
+        guard case .sparkVersion(let v)? = _storage._analyze else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      }()
+      case .ddlParse?: try {
+        guard case .ddlParse(let v)? = _storage._analyze else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      }()
+      case nil: break
+      }
+      try { if let v = _storage._clientObservedServerSideSessionID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 17)
+      } }()
     }
-    try { if let v = self._userContext {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    try { if let v = self._clientType {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
-    } }()
-    switch self.analyze {
-    case .schema?: try {
-      guard case .schema(let v)? = self.analyze else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    }()
-    case .explain?: try {
-      guard case .explain(let v)? = self.analyze else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    }()
-    case .treeString?: try {
-      guard case .treeString(let v)? = self.analyze else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    }()
-    case .isLocal?: try {
-      guard case .isLocal(let v)? = self.analyze else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    }()
-    case .sparkVersion?: try {
-      guard case .sparkVersion(let v)? = self.analyze else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .ddlParse?: try {
-      guard case .ddlParse(let v)? = self.analyze else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case nil: break
-    }
-    try { if let v = self._clientObservedServerSideSessionID {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 17)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Spark_Connect_AnalyzePlanRequest, rhs: Spark_Connect_AnalyzePlanRequest) -> Bool {
-    if lhs.sessionID != rhs.sessionID {return false}
-    if lhs._userContext != rhs._userContext {return false}
-    if lhs._clientType != rhs._clientType {return false}
-    if lhs._clientObservedServerSideSessionID != rhs._clientObservedServerSideSessionID {return false}
-    if lhs.analyze != rhs.analyze {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._sessionID != rhs_storage._sessionID {return false}
+        if _storage._userContext != rhs_storage._userContext {return false}
+        if _storage._clientType != rhs_storage._clientType {return false}
+        if _storage._clientObservedServerSideSessionID != rhs_storage._clientObservedServerSideSessionID {return false}
+        if _storage._analyze != rhs_storage._analyze {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -6774,7 +7077,7 @@ nonisolated extension Spark_Connect_WithRelations: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Spark_Connect_Command: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Command"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{5}sql_command\0\u{2}b\u{f}extension\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}write_operation\0\u{4}\u{3}sql_command\0\u{2}b\u{f}extension\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -6782,6 +7085,19 @@ nonisolated extension Spark_Connect_Command: SwiftProtobuf.Message, SwiftProtobu
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
+      case 2: try {
+        var v: Spark_Connect_WriteOperation?
+        var hadOneofValue = false
+        if let current = self.commandType {
+          hadOneofValue = true
+          if case .writeOperation(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.commandType = .writeOperation(v)
+        }
+      }()
       case 5: try {
         var v: Spark_Connect_SqlCommand?
         var hadOneofValue = false
@@ -6819,6 +7135,10 @@ nonisolated extension Spark_Connect_Command: SwiftProtobuf.Message, SwiftProtobu
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
     switch self.commandType {
+    case .writeOperation?: try {
+      guard case .writeOperation(let v)? = self.commandType else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
     case .sqlCommand?: try {
       guard case .sqlCommand(let v)? = self.commandType else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
@@ -6834,6 +7154,191 @@ nonisolated extension Spark_Connect_Command: SwiftProtobuf.Message, SwiftProtobu
 
   package static func ==(lhs: Spark_Connect_Command, rhs: Spark_Connect_Command) -> Bool {
     if lhs.commandType != rhs.commandType {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Spark_Connect_WriteOperation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".WriteOperation"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}input\0\u{1}source\0\u{1}path\0\u{1}table\0\u{1}mode\0\u{3}sort_column_names\0\u{3}partitioning_columns\0\u{3}bucket_by\0\u{1}options\0\u{3}clustering_columns\0\u{3}with_schema_evolution\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._input) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._source) }()
+      case 3: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.saveType != nil {try decoder.handleConflictingOneOf()}
+          self.saveType = .path(v)
+        }
+      }()
+      case 4: try {
+        var v: Spark_Connect_WriteOperation.SaveTable?
+        var hadOneofValue = false
+        if let current = self.saveType {
+          hadOneofValue = true
+          if case .table(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.saveType = .table(v)
+        }
+      }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.sortColumnNames) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.partitioningColumns) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._bucketBy) }()
+      case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.options) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.clusteringColumns) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.withSchemaEvolution) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._input {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._source {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    switch self.saveType {
+    case .path?: try {
+      guard case .path(let v)? = self.saveType else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    }()
+    case .table?: try {
+      guard case .table(let v)? = self.saveType else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case nil: break
+    }
+    if self.mode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 5)
+    }
+    if !self.sortColumnNames.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.sortColumnNames, fieldNumber: 6)
+    }
+    if !self.partitioningColumns.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.partitioningColumns, fieldNumber: 7)
+    }
+    try { if let v = self._bucketBy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    if !self.options.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.options, fieldNumber: 9)
+    }
+    if !self.clusteringColumns.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.clusteringColumns, fieldNumber: 10)
+    }
+    if self.withSchemaEvolution != false {
+      try visitor.visitSingularBoolField(value: self.withSchemaEvolution, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Spark_Connect_WriteOperation, rhs: Spark_Connect_WriteOperation) -> Bool {
+    if lhs._input != rhs._input {return false}
+    if lhs._source != rhs._source {return false}
+    if lhs.saveType != rhs.saveType {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.sortColumnNames != rhs.sortColumnNames {return false}
+    if lhs.partitioningColumns != rhs.partitioningColumns {return false}
+    if lhs._bucketBy != rhs._bucketBy {return false}
+    if lhs.options != rhs.options {return false}
+    if lhs.clusteringColumns != rhs.clusteringColumns {return false}
+    if lhs.withSchemaEvolution != rhs.withSchemaEvolution {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Spark_Connect_WriteOperation.SaveMode: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SAVE_MODE_UNSPECIFIED\0\u{1}SAVE_MODE_APPEND\0\u{1}SAVE_MODE_OVERWRITE\0\u{1}SAVE_MODE_ERROR_IF_EXISTS\0\u{1}SAVE_MODE_IGNORE\0")
+}
+
+nonisolated extension Spark_Connect_WriteOperation.SaveTable: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Spark_Connect_WriteOperation.protoMessageName + ".SaveTable"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}table_name\0\u{3}save_method\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.tableName) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.saveMethod) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.tableName.isEmpty {
+      try visitor.visitSingularStringField(value: self.tableName, fieldNumber: 1)
+    }
+    if self.saveMethod != .unspecified {
+      try visitor.visitSingularEnumField(value: self.saveMethod, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Spark_Connect_WriteOperation.SaveTable, rhs: Spark_Connect_WriteOperation.SaveTable) -> Bool {
+    if lhs.tableName != rhs.tableName {return false}
+    if lhs.saveMethod != rhs.saveMethod {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Spark_Connect_WriteOperation.SaveTable.TableSaveMethod: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TABLE_SAVE_METHOD_UNSPECIFIED\0\u{1}TABLE_SAVE_METHOD_SAVE_AS_TABLE\0\u{1}TABLE_SAVE_METHOD_INSERT_INTO\0")
+}
+
+nonisolated extension Spark_Connect_WriteOperation.BucketBy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Spark_Connect_WriteOperation.protoMessageName + ".BucketBy"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}bucket_column_names\0\u{3}num_buckets\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.bucketColumnNames) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.numBuckets) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.bucketColumnNames.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.bucketColumnNames, fieldNumber: 1)
+    }
+    if self.numBuckets != 0 {
+      try visitor.visitSingularInt32Field(value: self.numBuckets, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Spark_Connect_WriteOperation.BucketBy, rhs: Spark_Connect_WriteOperation.BucketBy) -> Bool {
+    if lhs.bucketColumnNames != rhs.bucketColumnNames {return false}
+    if lhs.numBuckets != rhs.numBuckets {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
