@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 DEPS_STAMP := .build-deps/stamp
 
-.PHONY: run cluster integration-check test deps apt venv build swift-test interop-test bench bench-cluster clean
+.PHONY: run cluster spark-demo integration-check test deps apt venv build swift-test interop-test bench bench-cluster clean
 
 run: deps
 	swift build -c release --product flight-sql-server
@@ -17,6 +17,13 @@ run: deps
 cluster: deps
 	swift build -c release --product flight-sql-server
 	scripts/cluster.sh .build/release/flight-sql-server
+
+# The Spark engine: a local Spark Connect server with demo tables, ZooKeeper, two gateway nodes
+# with --engine spark; Ctrl-C stops it.
+spark-demo: deps
+	swift build -c release --product flight-sql-server
+	swift build -c release --product flightsql
+	scripts/spark-demo.sh .build/release/flight-sql-server $(PYTHON)
 
 # The Arrow integration check over every gold file (what `make run` did before the gateway).
 integration-check: deps
