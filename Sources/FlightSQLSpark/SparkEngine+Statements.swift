@@ -148,8 +148,10 @@ extension SparkEngine {
         return FlightSQLTickets.wrap(info)
     }
 
-    /// The mode a query of `schema` runs in for `session`.
-    func mode(for relation: Spark_Connect_Relation, schema: Schema, session: SparkSession) async throws -> SparkExecutionMode {
+    /// The mode a query of `schema` runs in for `session`; `estimate` is Spark's size estimate
+    /// of its result (asked only in auto mode).
+    func mode(for relation: Spark_Connect_Relation, schema: Schema, session: SparkSession,
+              estimate: () async throws -> Double?) async throws -> SparkExecutionMode {
         let chosen = session.options.withLock { $0.mode } ?? configuration.defaultMode
         let portable = schema.fields.allSatisfy { SparkTypes.parquetRoundTrips($0.type) }
             && Set(schema.fields.map { $0.name.lowercased() }).count == schema.fields.count && !schema.fields.isEmpty
@@ -163,23 +165,30 @@ extension SparkEngine {
             // Types Parquet cannot carry, and duplicate column names, stay direct.
             return portable ? .distributed : .direct
         case .auto:
-            guard staging != nil, portable else { return .direct }
-            var plan = Spark_Connect_Plan()
-            plan.root = relation
-            let explained = try await session.client.explain(plan, mode: .cost)
-            guard let estimate = SparkPlanEstimate.sizeInBytes(explained) else { return .direct }
-            return estimate >= Double(configuration.distributedThresholdBytes) ? .distributed : .direct
+            guard staging != nil, portable, let size = try await estimate() else { return .direct }
+            return size >= Double(configuration.distributedThresholdBytes) ? .distributed : .direct
         }
     }
 
     /// Plans a query: its schema from Spark's analysis, then its partitions.
     func query(_ relation: Spark_Connect_Relation, text: SparkSQLText, session: SparkSession, descriptor: FlightDescriptor) async throws -> FlightInfo {
+        // The schema and, in auto mode, Spark's size estimate: asked at once, two round trips
+        // in parallel.
+        var plan = Spark_Connect_Plan()
+        plan.root = relation
+        let auto = staging != nil && (session.options.withLock { $0.mode } ?? configuration.defaultMode) == .auto
+        let client = session.client, analysed = plan
+        let explained: Task<String, any Error>? = auto ? Task { try await client.explain(analysed, mode: .cost) } : nil
+        defer { explained?.cancel() }
         let schema = try await schema(of: relation, on: session)
-        switch try await mode(for: relation, schema: schema, session: session) {
+        let chosen = try await mode(for: relation, schema: schema, session: session) {
+            // No estimate (Spark could not explain the plan): direct.
+            guard let explained, let text = try? await explained.value else { return nil }
+            return SparkPlanEstimate.sizeInBytes(text)
+        }
+        switch chosen {
         case .direct, .auto:
-            var plan = Spark_Connect_Plan()
-            plan.root = relation
-            let client = session.client, read = plan
+            let read = plan
             let direct = QueryPartition.local { sink in try await Self.streamDirect(read, client: client, into: sink) }
             var info = try await manager.distribute(SparkQuery(schema: schema, parts: [direct]), for: descriptor)
             info.ordered = text.ordersResult

@@ -48,7 +48,7 @@ public struct SparkEngineConfiguration: Sendable {
 /// A Flight SQL server in front of Apache Spark, through Spark Connect.
 ///
 /// - Each Flight client connection gets its own Spark session, which runs as the
-///   authenticated Flight user; `catalog`, `schema`, `execution_mode` and `spark.*` session
+///   authenticated Flight user and is released when the connection closes; `catalog`, `schema`, `execution_mode` and `spark.*` session
 ///   options act on it.
 /// - Statements go to Spark as SQL commands: DDL and DML run at once, queries are analysed
 ///   for their schema and run when read (direct), or written by Spark's executors as Parquet
@@ -151,11 +151,16 @@ public final class SparkEngine: FlightSQLService {
     /// The Spark session of the caller's connection, opened on first use.
     func session(_ context: FlightCallContext) async throws -> SparkSession {
         let address = address, user = context.identity
-        let slot = sessions.withLock { table -> SessionSlot in
-            if let slot = table[context.connectionID] { return slot }
+        let (slot, created) = sessions.withLock { table -> (SessionSlot, Bool) in
+            if let slot = table[context.connectionID] { return (slot, false) }
             let slot = SessionSlot(Task { try await SparkSession.open(address, user: user) })
             table[context.connectionID] = slot
-            return slot
+            return (slot, true)
+        }
+        if created {
+            // The Spark session lives as long as the client's connection.
+            let connection = context.connectionID
+            context.whenConnectionCloses { [weak self] in self?.connectionClosed(connection, slot: slot) }
         }
         do {
             let session = try await slot.task.value
@@ -164,6 +169,20 @@ public final class SparkEngine: FlightSQLService {
         } catch {
             sessions.withLock { table in if table[context.connectionID] === slot { table[context.connectionID] = nil } }
             throw Self.status(error)
+        }
+    }
+
+    /// Forgets a closed connection's session and prepared statements, and releases the session.
+    func connectionClosed(_ connection: UInt64, slot: SessionSlot) {
+        let removed = sessions.withLock { table -> Bool in
+            guard table[connection] === slot else { return false }
+            table[connection] = nil
+            return true
+        }
+        prepared.withLock { table in table = table.filter { $0.value.owner != connection } }
+        guard removed else { return }
+        Task {
+            if let session = try? await slot.task.value { await session.release() }
         }
     }
 

@@ -68,6 +68,10 @@ struct TestService: FlightService {
             let details = Data(action.body).base64EncodedString().replacingOccurrences(of: "=", with: "")
             throw FlightError(.failedPrecondition, "no", metadata: [(name: "grpc-status-details-bin", value: details)])
         case "whoami": try await results.send(FlightResult(body: Array((context.identity ?? "nobody").utf8)))
+        case "watch-close":
+            let connection = context.connectionID
+            context.whenConnectionCloses { ClosedConnections.ids.withLock { $0.append(connection) } }
+            try await results.send(FlightResult(body: Array("\(connection)".utf8)))
         case "binary-header": try await results.send(FlightResult(body: context.binaryHeader("x-trace-bin") ?? []))
         case FlightStandardAction.cancelFlightInfo:
             _ = try FlightStandardAction.cancelFlightInfoRequest(action)
@@ -98,6 +102,11 @@ struct TestService: FlightService {
     }
 }
 
+/// Connections whose close a `watch-close` action saw.
+enum ClosedConnections {
+    static let ids = Mutex<[UInt64]>([])
+}
+
 func withServer(options: FlightServerOptions = FlightServerOptions(), location: Location = .grpc(host: "127.0.0.1", port: 0),
                 _ body: (FlightServer) async throws -> Void) async throws {
     let server = try FlightServer(service: TestService(), location: location, options: options)
@@ -111,6 +120,21 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
 }
 
 @Suite(.serialized) struct FlightRPCTests {
+    @Test func servicesHearWhenAClientsConnectionCloses() async throws {
+        try await withServer { server in
+            let client = try await FlightClient(location: server.location)
+            let answer = try await client.doAction(Action(type: "watch-close"))
+            let connection = try #require(UInt64(String(decoding: answer.first?.body ?? [], as: UTF8.self)))
+            #expect(!ClosedConnections.ids.withLock { $0.contains(connection) })
+            client.close()
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !ClosedConnections.ids.withLock({ $0.contains(connection) }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(ClosedConnections.ids.withLock { $0.contains(connection) })
+        }
+    }
+
     @Test func everyGoldCaseTravelsByDoGetValueForValue() async throws {
         try await withServer { server in
             let client = try await FlightClient(location: server.location)

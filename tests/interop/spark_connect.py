@@ -20,8 +20,9 @@ def free_port() -> int:
 
 
 class SparkConnectServer:
-    def __init__(self, directory: pathlib.Path, port: int | None = None, cores: int = 2):
+    def __init__(self, directory: pathlib.Path, port: int | None = None, cores: int = 2, driver_memory: str | None = None):
         self.directory = pathlib.Path(directory)
+        self.driver_memory = driver_memory
         self.port = port or free_port()
         self.ui_port = free_port()
         self.cores = cores
@@ -49,6 +50,8 @@ class SparkConnectServer:
                 "--conf", f"spark.sql.warehouse.dir={self.directory / 'warehouse'}",
                 "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={self.directory / 'derby'}",
                 "--conf", "spark.sql.shuffle.partitions=4"]
+        if self.driver_memory:
+            args += ["--driver-memory", self.driver_memory]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.directory,
                                          start_new_session=True)
@@ -74,6 +77,20 @@ class SparkConnectServer:
             application = json.load(response)[0]["id"]
         with urllib.request.urlopen(f"{base}/{application}/jobs?status=running", timeout=5) as response:
             return json.load(response)
+
+    def jvm_pid(self) -> int | None:
+        """The process id of Spark's JVM (a child of Spark's scripts, in their process group)."""
+        if self.proc is None:
+            return None
+        for entry in pathlib.Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry.name)) == self.proc.pid and (entry / "comm").read_text().strip() == "java":
+                    return int(entry.name)
+            except (OSError, ProcessLookupError):
+                continue
+        return None
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -17,6 +17,12 @@ public struct FlightCallContext: Sendable {
     /// process. Unlike `peer`, it tells apart clients behind one address (Unix sockets, proxies).
     public var connectionID: UInt64 { call.connection.id }
 
+    /// Runs `handler` once the client's connection is gone (soon, if it already is): for what a
+    /// service keeps per connection, such as a session. The handler must not block.
+    public func whenConnectionCloses(_ handler: @escaping @Sendable () -> Void) {
+        call.connection.whenClosed(handler)
+    }
+
     /// The first value of request header `name` (lower-case).
     public func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
 

@@ -107,6 +107,8 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     var onRequest: ((HTTP2Connection, StreamCore) -> Void)?
     /// Called once when the connection is gone.
     var onClosed: ((HTTP2Connection) -> Void)?
+    /// Called once each, on the loop thread, when the connection is gone (after `onClosed`).
+    private var closeObservers: [@Sendable () -> Void] = []
 
     private var small = MutableBuffer(capacity: 16 << 10)
     private var outboundFrames: [Buffer] = []
@@ -371,6 +373,17 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         onClosed?(self)
         onClosed = nil
         onRequest = nil
+        let observers = closeObservers
+        closeObservers = []
+        for observer in observers { observer() }
+    }
+
+    /// Runs `observer` once the connection is gone, on the loop thread (soon, if it is already).
+    /// Any thread.
+    func whenClosed(_ observer: @escaping @Sendable () -> Void) {
+        loop.execute { [self] in
+            if isClosed { observer() } else { closeObservers.append(observer) }
+        }
     }
 
     // MARK: - Streams
