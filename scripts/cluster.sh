@@ -19,26 +19,11 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # ZooKeeper, with a configuration and data of its own.
-zk_port=$(free_port)
-mkdir -p "$work/zookeeper/data"
-cat > "$work/zookeeper/zoo.cfg" <<CFG
-tickTime=500
-dataDir=$work/zookeeper/data
-clientPort=$zk_port
-clientPortAddress=127.0.0.1
-admin.enableServer=false
-4lw.commands.whitelist=ruok
-CFG
-java -Dzookeeper.log.dir="$work/zookeeper" -cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar \
-  org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/zookeeper/zoo.cfg" > "$work/zookeeper/zookeeper.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 150); do
-  [ "$( (exec 3<>"/dev/tcp/127.0.0.1/$zk_port" && printf ruok >&3 && head -c 4 <&3) 2>/dev/null)" = imok ] && break
-  sleep 0.2
-done
+source "$(dirname "$0")/zookeeper.sh"
+start_zookeeper "$work"
+pids+=("$zk_pid")
 echo "zookeeper: 127.0.0.1:$zk_port (log: $work/zookeeper/zookeeper.log)"
 
 # The demo database, made once by the server itself (it creates demo.sqlite when given none).

@@ -123,8 +123,14 @@ public struct FlightSQLAdapter<Service: FlightSQLService>: FlightService {
     }
 
     public func doPut(_ reader: FlightRecordBatchReader, results: FlightResponseWriter<PutResult>, context: FlightCallContext) async throws {
-        _ = try await reader.schema()
+        let schema = try await reader.schema()
         guard let descriptor = reader.descriptor else {
+            guard schema != nil else {
+                // What the ADBC Flight SQL driver (1.13) sends to ingest an empty table: no
+                // message at all, so nothing names the table.
+                throw FlightError(.invalidArgument,
+                                  "the DoPut stream is empty: no descriptor and no schema arrived, so nothing names a command (to make an empty table, run CREATE TABLE)")
+            }
             throw FlightError(.invalidArgument, "DoPut without a descriptor")
         }
         let any = try command(of: descriptor)

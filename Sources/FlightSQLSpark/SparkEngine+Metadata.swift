@@ -274,7 +274,7 @@ extension SparkEngine {
     /// Releases the caller's Spark session and its prepared statements.
     public func closeSession(context: FlightCallContext) async throws -> CloseSessionStatus {
         let slot = sessions.withLock { $0.removeValue(forKey: context.connectionID) }
-        prepared.withLock { table in table = table.filter { $0.value.owner != context.connectionID } }
+        prepared.removeAll { $0.owner == context.connectionID }
         if let slot, let session = try? await slot.task.value { await session.release() }
         return .closed
     }

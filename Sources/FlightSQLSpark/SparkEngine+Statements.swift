@@ -352,13 +352,7 @@ extension SparkEngine {
         }
         let statement = SparkPreparedStatement(sql: request.query, text: text, owner: context.connectionID,
                                                datasetSchema: dataset, parameterSchema: parameterSchema)
-        let handle = Self.newHandle()
-        try prepared.withLock { table throws(FlightError) in
-            guard table.count < maximumPreparedStatements else {
-                throw FlightError(.resourceExhausted, "too many open prepared statements; close some")
-            }
-            table[handle] = statement
-        }
+        let handle = try prepared.insert(statement)
         var result = ActionCreatePreparedStatementResult()
         result.preparedStatementHandle = handle
         result.datasetSchema = Data(dataset.ipcEncoded)
@@ -368,30 +362,13 @@ extension SparkEngine {
     }
 
     public func closePreparedStatement(_ request: ActionClosePreparedStatementRequest, context: FlightCallContext) async throws {
-        guard prepared.withLock({ $0.removeValue(forKey: request.preparedStatementHandle) }) != nil else {
-            throw FlightError(.notFound, "unknown prepared statement handle")
-        }
-    }
-
-    func preparedStatement(_ handle: Data) throws(FlightError) -> SparkPreparedStatement {
-        guard let statement = prepared.withLock({ $0[handle] }) else {
-            throw FlightError(.notFound, "unknown prepared statement handle (it may have been closed)")
-        }
-        return statement
+        try prepared.remove(request.preparedStatementHandle)
     }
 
     /// Reads a parameter upload, bounded.
     func readParameters(_ reader: FlightRecordBatchReader) async throws -> [RecordBatch] {
-        var batches: [RecordBatch] = []
-        var bytes = 0
-        while let batch = try await reader.next() {
-            bytes += batch.bufferBytes
-            guard bytes <= maximumParameterBytes else {
-                throw FlightError(.resourceExhausted, "more than \(maximumParameterBytes >> 20) MiB of parameters")
-            }
-            if batch.length > 0 { batches.append(batch) }
-        }
-        return batches
+        try await PreparedStatementTable<SparkPreparedStatement>.readParameters(reader, maximumRows: 1_000_000,
+                                                                                maximumBytes: maximumParameterBytes)
     }
 
     /// The arguments of each parameter row, by the statement's markers.
@@ -433,20 +410,15 @@ extension SparkEngine {
 
     public func doPutPreparedStatementQuery(_ command: CommandPreparedStatementQuery, parameters: FlightRecordBatchReader,
                                             context: FlightCallContext) async throws -> DoPutPreparedStatementResult {
-        let handle = command.preparedStatementHandle
-        _ = try preparedStatement(handle)
-        let batches = try await readParameters(parameters)
-        try prepared.withLock { table throws(FlightError) in
-            guard table[handle] != nil else { throw FlightError(.notFound, "the prepared statement was closed") }
-            table[handle]?.parameters = batches
-        }
+        _ = try prepared.statement(command.preparedStatementHandle)
+        try prepared.bind(command.preparedStatementHandle, try await readParameters(parameters))
         var result = DoPutPreparedStatementResult()
-        result.preparedStatementHandle = handle
+        result.preparedStatementHandle = command.preparedStatementHandle
         return result
     }
 
     public func flightInfoPreparedStatement(_ command: CommandPreparedStatementQuery, descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
-        let statement = try preparedStatement(command.preparedStatementHandle)
+        let statement = try prepared.statement(command.preparedStatementHandle)
         let runs = try Self.arguments(statement, statement.parameters)
         guard runs.count == 1 else {
             throw FlightError(.invalidArgument, "a prepared query runs with one parameter row; \(runs.count) were bound")
@@ -455,12 +427,12 @@ extension SparkEngine {
     }
 
     public func schemaPreparedStatement(_ command: CommandPreparedStatementQuery, context: FlightCallContext) async throws -> Schema {
-        try preparedStatement(command.preparedStatementHandle).datasetSchema
+        try prepared.statement(command.preparedStatementHandle).datasetSchema
     }
 
     public func doPutPreparedStatementUpdate(_ command: CommandPreparedStatementUpdate, parameters: FlightRecordBatchReader,
                                              context: FlightCallContext) async throws -> Int64 {
-        let statement = try preparedStatement(command.preparedStatementHandle)
+        let statement = try prepared.statement(command.preparedStatementHandle)
         let batches = try await readParameters(parameters)
         var total: Int64 = 0
         for arguments in try Self.arguments(statement, batches.isEmpty ? statement.parameters : batches) {

@@ -67,10 +67,8 @@ public final class SparkEngine: FlightSQLService {
     /// The Spark version, asked once at start-up.
     public let sparkVersion: String
     let sessions = Mutex<[UInt64: SessionSlot]>([:])
-    let prepared = Mutex<[Data: SparkPreparedStatement]>([:])
+    let prepared = PreparedStatementTable<SparkPreparedStatement>(maximum: 10_000)
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
-    /// Prepared statements a server keeps at most.
-    let maximumPreparedStatements = 10_000
     /// Parameter bytes one prepared statement keeps at most.
     let maximumParameterBytes = 16 << 20
     /// Rows a command's result (SHOW TABLES, DESCRIBE, ...) may hold in memory at most.
@@ -144,7 +142,7 @@ public final class SparkEngine: FlightSQLService {
             if let session = try? await slot.task.value { await session.release() }
         }
         let owners = Set(sessions.withLock { Array($0.keys) })
-        prepared.withLock { table in table = table.filter { owners.contains($0.value.owner) } }
+        prepared.removeAll { !owners.contains($0.owner) }
         if let removed = staging?.sweep(), removed > 0 { logger.info("removed \(removed) expired staged result(s)") }
     }
 
@@ -179,7 +177,7 @@ public final class SparkEngine: FlightSQLService {
             table[connection] = nil
             return true
         }
-        prepared.withLock { table in table = table.filter { $0.value.owner != connection } }
+        prepared.removeAll { $0.owner == connection }
         guard removed else { return }
         Task {
             if let session = try? await slot.task.value { await session.release() }
@@ -197,7 +195,6 @@ public final class SparkEngine: FlightSQLService {
         }
     }
 
-    static func newHandle() -> Data { Data(FlightCrypto.randomBytes(16)) }
 }
 
 /// A session being opened or open, and when it was last used.
@@ -263,10 +260,11 @@ final class SparkSession: Sendable {
 }
 
 /// A prepared statement: its SQL, what its text says, its schemas and bound parameters.
-struct SparkPreparedStatement: Sendable {
+struct SparkPreparedStatement: PreparedStatementRecord {
     var sql: String
     var text: SparkSQLText
     var owner: UInt64
+    var lastUsed = ContinuousClock.now
     var datasetSchema: Schema
     var parameterSchema: Schema
     var parameters: [RecordBatch] = []

@@ -276,6 +276,16 @@ def test_adbc_ingest_with_a_mismatched_schema_leaves_nothing_behind(server, data
     assert sqlite_rows(database, "SELECT count(*) FROM strict") == [(1,)]
 
 
+def test_adbc_ingest_of_an_empty_table_is_a_clear_error(server, database):
+    """The ADBC driver sends a DoPut with no message at all for an empty table (pyarrow's own
+    Flight server sees the same: "Stream finished before first message sent"): nothing names
+    the table, so the gateway says so, and nothing is created."""
+    with connect(server) as conn, conn.cursor() as cur:
+        with pytest.raises(adbc_driver_manager.Error, match="DoPut stream is empty"):
+            cur.adbc_ingest("never_made", pa.table({"k": pa.array([], pa.int64())}), mode="create")
+    assert sqlite_rows(database, "SELECT count(*) FROM sqlite_schema WHERE name = 'never_made'") == [(0,)]
+
+
 # --- auth and TLS --------------------------------------------------------------------------
 
 def hashed_line(bin_path, user, password):

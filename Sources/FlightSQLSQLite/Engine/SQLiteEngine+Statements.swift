@@ -254,13 +254,7 @@ extension SQLiteEngine {
                                          datasetSchema: dataset, parameterSchema: parameters, isQuery: isQuery)
             }
         }
-        let handle = Self.newHandle()
-        try prepared.withLock { table throws(FlightError) in
-            guard table.count < maximumPreparedStatements else {
-                throw FlightError(.resourceExhausted, "too many open prepared statements; close some")
-            }
-            table[handle] = statement
-        }
+        let handle = try prepared.insert(statement)
         var result = ActionCreatePreparedStatementResult()
         result.preparedStatementHandle = handle
         result.datasetSchema = Data(statement.datasetSchema.ipcEncoded)
@@ -270,49 +264,25 @@ extension SQLiteEngine {
     }
 
     public func closePreparedStatement(_ request: ActionClosePreparedStatementRequest, context: FlightCallContext) async throws {
-        guard prepared.withLock({ $0.removeValue(forKey: request.preparedStatementHandle) }) != nil else {
-            throw FlightError(.notFound, "unknown prepared statement handle")
-        }
+        try prepared.remove(request.preparedStatementHandle)
     }
 
     func preparedStatement(_ handle: Data) throws(FlightError) -> PreparedStatement {
-        let found = prepared.withLock { table -> PreparedStatement? in
-            table[handle]?.lastUsed = .now
-            return table[handle]
-        }
-        guard let statement = found else {
-            throw FlightError(.notFound, "unknown prepared statement handle (it may have been closed or unused too long)")
-        }
-        return statement
+        try prepared.statement(handle)
     }
 
     /// Reads a parameter upload, bounded so that a client cannot fill the server's memory.
     func readParameters(_ reader: FlightRecordBatchReader) async throws -> [RecordBatch] {
-        var batches: [RecordBatch] = []
-        var rows = 0
-        var bytes = 0
-        while let batch = try await reader.next() {
-            rows += batch.length
-            bytes += batch.bufferBytes
-            guard rows <= maximumParameterRows, bytes <= maximumParameterBytes else {
-                throw FlightError(.resourceExhausted, "more than \(maximumParameterRows) parameter rows or \(maximumParameterBytes >> 20) MiB")
-            }
-            if batch.length > 0 { batches.append(batch) }
-        }
-        return batches
+        try await PreparedStatementTable<PreparedStatement>.readParameters(reader, maximumRows: maximumParameterRows,
+                                                                           maximumBytes: maximumParameterBytes)
     }
 
     public func doPutPreparedStatementQuery(_ command: CommandPreparedStatementQuery, parameters: FlightRecordBatchReader,
                                             context: FlightCallContext) async throws -> DoPutPreparedStatementResult {
-        let handle = command.preparedStatementHandle
-        _ = try preparedStatement(handle)
-        let batches = try await readParameters(parameters)
-        try prepared.withLock { table throws(FlightError) in
-            guard table[handle] != nil else { throw FlightError(.notFound, "the prepared statement was closed") }
-            table[handle]?.parameters = batches
-        }
+        _ = try preparedStatement(command.preparedStatementHandle)
+        try prepared.bind(command.preparedStatementHandle, try await readParameters(parameters))
         var result = DoPutPreparedStatementResult()
-        result.preparedStatementHandle = handle
+        result.preparedStatementHandle = command.preparedStatementHandle
         return result
     }
 

@@ -86,7 +86,7 @@ extension SQLiteEngine {
         let count = endTransactions { $0.owner == context.connectionID }
         if count > 0 { logger.debug("session closed: rolled back \(count) transaction(s)", metadata: ["peer": "\(context.peer)"]) }
         sessions.withLock { $0[context.connectionID] = nil }
-        prepared.withLock { table in table = table.filter { $0.value.owner != context.connectionID } }
+        prepared.removeAll { $0.owner == context.connectionID }
         return .closed
     }
 

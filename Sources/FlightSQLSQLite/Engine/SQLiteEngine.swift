@@ -29,7 +29,7 @@ public final class SQLiteEngine: FlightSQLService {
     let logger: Logger
     let pool: SQLiteConnectionPool
     let transactions = Mutex<[Data: SQLiteTransaction]>([:])
-    let prepared = Mutex<[Data: PreparedStatement]>([:])
+    let prepared: PreparedStatementTable<PreparedStatement>
     /// Session options by client connection (`FlightCallContext.connectionID`).
     let sessions = Mutex<[UInt64: [String: SessionOptionValue]]>([:])
     /// How long a transaction may go unused before it is rolled back and its connection freed.
@@ -40,7 +40,7 @@ public final class SQLiteEngine: FlightSQLService {
     public let stalledClientTimeout: Duration
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
     /// Prepared statements a server keeps at most; more are refused with RESOURCE_EXHAUSTED.
-    let maximumPreparedStatements = 10_000
+    static let maximumPreparedStatements = 10_000
     /// How long a prepared statement may go unused before it is closed.
     let preparedStatementIdleTimeout = Duration.seconds(3600)
     /// Parameter rows one prepared statement keeps at most.
@@ -58,6 +58,7 @@ public final class SQLiteEngine: FlightSQLService {
                 connectionWaitTimeout: Duration = .seconds(30), stalledClientTimeout: Duration = .seconds(120),
                 logger: Logger = Logger(label: "flight-sql.sqlite")) throws {
         self.stalledClientTimeout = stalledClientTimeout
+        prepared = PreparedStatementTable(maximum: Self.maximumPreparedStatements)
         self.path = path
         self.readOnly = readOnly
         self.manager = manager
@@ -113,11 +114,7 @@ public final class SQLiteEngine: FlightSQLService {
         // Clients that vanish without closing their statements (or their session) would
         // otherwise fill the table for good.
         let now = ContinuousClock.now, limit = preparedStatementIdleTimeout
-        let dropped = prepared.withLock { table -> Int in
-            let before = table.count
-            table = table.filter { now - $0.value.lastUsed <= limit }
-            return before - table.count
-        }
+        let dropped = prepared.removeAll { now - $0.lastUsed > limit }
         if dropped > 0 { logger.notice("closed \(dropped) prepared statement(s) unused for more than \(limit)") }
     }
 
@@ -276,7 +273,7 @@ struct SQLiteLease: Sendable {
 }
 
 /// A prepared statement: its SQL, the transaction it belongs to, and its bound parameters.
-struct PreparedStatement: Sendable {
+struct PreparedStatement: PreparedStatementRecord {
     var sql: String
     var transaction: Data?
     /// The client connection that made it; it is closed with that connection's session.
