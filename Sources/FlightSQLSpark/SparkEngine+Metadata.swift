@@ -144,6 +144,38 @@ extension SparkEngine {
     /// Spark tables declare no foreign keys.
     public func crossReference(_ command: CommandGetCrossReference, context: FlightCallContext) async throws -> [ForeignKeyRow] { [] }
 
+    /// Spark SQL's types, as XDBC describes them.
+    public func xdbcTypeInfo(_ command: CommandGetXdbcTypeInfo, context: FlightCallContext) async throws -> [XdbcTypeInfoRow] {
+        func row(_ name: String, _ type: XdbcDataType, size: Int32? = nil, prefix: String? = nil, suffix: String? = nil,
+                 params: [String]? = nil, caseSensitive: Bool = false, searchable: Int32 = 3, unsigned: Bool? = nil,
+                 minimumScale: Int32? = nil, maximumScale: Int32? = nil, radix: Int32? = nil) -> XdbcTypeInfoRow {
+            XdbcTypeInfoRow(typeName: name, dataType: type, columnSize: size, literalPrefix: prefix, literalSuffix: suffix,
+                            createParams: params, caseSensitive: caseSensitive, searchable: searchable, unsignedAttribute: unsigned,
+                            autoIncrement: false, localTypeName: name, minimumScale: minimumScale, maximumScale: maximumScale,
+                            numPrecRadix: radix)
+        }
+        let rows = [
+            row("BOOLEAN", .xdbcBit, size: 1),
+            row("TINYINT", .xdbcTinyint, size: 3, unsigned: false, minimumScale: 0, maximumScale: 0, radix: 10),
+            row("SMALLINT", .xdbcSmallint, size: 5, unsigned: false, minimumScale: 0, maximumScale: 0, radix: 10),
+            row("INT", .xdbcInteger, size: 10, unsigned: false, minimumScale: 0, maximumScale: 0, radix: 10),
+            row("BIGINT", .xdbcBigint, size: 19, unsigned: false, minimumScale: 0, maximumScale: 0, radix: 10),
+            row("FLOAT", .xdbcReal, size: 7, unsigned: false, radix: 2),
+            row("DOUBLE", .xdbcDouble, size: 15, unsigned: false, radix: 2),
+            row("DECIMAL", .xdbcDecimal, size: 38, params: ["precision", "scale"], unsigned: false, minimumScale: 0, maximumScale: 38, radix: 10),
+            row("STRING", .xdbcVarchar, prefix: "'", suffix: "'", caseSensitive: true),
+            row("CHAR", .xdbcChar, prefix: "'", suffix: "'", params: ["length"], caseSensitive: true),
+            row("VARCHAR", .xdbcVarchar, prefix: "'", suffix: "'", params: ["length"], caseSensitive: true),
+            row("BINARY", .xdbcVarbinary, prefix: "X'", suffix: "'", searchable: 0),
+            row("DATE", .xdbcDate, size: 10, prefix: "DATE'", suffix: "'"),
+            row("TIMESTAMP", .xdbcTimestamp, size: 29, prefix: "TIMESTAMP'", suffix: "'"),
+            row("TIMESTAMP_NTZ", .xdbcTimestamp, size: 26, prefix: "TIMESTAMP_NTZ'", suffix: "'"),
+            row("INTERVAL", .xdbcInterval, prefix: "INTERVAL '", suffix: "'", searchable: 2),
+        ]
+        guard command.hasDataType else { return rows }
+        return rows.filter { $0.dataType == command.dataType }
+    }
+
     public func sqlInfo(context: FlightCallContext) async throws -> [UInt32: SqlInfoValue] {
         func id(_ info: SqlInfo) -> UInt32 { UInt32(info.rawValue) }
         let insensitive = Int64(Arrow_Flight_Protocol_Sql_SqlSupportedCaseSensitivity.sqlCaseSensitivityCaseInsensitive.rawValue)

@@ -203,6 +203,24 @@ def test_catalog_as_flight_sql_metadata(gateway, spark):
         assert info["vendor_name"] == "swift-arrow-flight Spark" and info["vendor_version"].startswith("4.")
 
 
+def test_metadata_results_have_the_specifications_schemas(gateway):
+    """Every metadata command through pyarrow's Flight client: the exact schemas of the Flight
+    SQL specification, from Spark's catalog."""
+    from test_flightsql_protocol import (CATALOGS, DB_SCHEMAS, SQL_INFO, TABLE_TYPES, TABLES, TABLES_WITH_SCHEMA,
+                                         XDBC_TYPE_INFO, command, field_varint)
+    with flight.connect(gateway.location) as client:
+        for name, body, expected in [("CommandGetCatalogs", b"", CATALOGS), ("CommandGetDbSchemas", b"", DB_SCHEMAS),
+                                     ("CommandGetTables", b"", TABLES), ("CommandGetTables", field_varint(5, 1), TABLES_WITH_SCHEMA),
+                                     ("CommandGetTableTypes", b"", TABLE_TYPES), ("CommandGetXdbcTypeInfo", b"", XDBC_TYPE_INFO),
+                                     ("CommandGetSqlInfo", b"", SQL_INFO)]:
+            info = client.get_flight_info(flight.FlightDescriptor.for_command(command(name, body)))
+            table = client.do_get(info.endpoints[0].ticket).read_all()
+            assert table.schema.equals(expected), f"{name}: {table.schema}"
+            assert table.num_rows > 0, name
+            if name == "CommandGetXdbcTypeInfo":
+                assert "DECIMAL" in table.column("type_name").to_pylist()
+
+
 def test_session_options_reach_the_spark_session(gateway):
     with connect(gateway) as conn, conn.cursor() as cursor:
         conn.adbc_connection.set_options(**{"adbc.flight.sql.session.option.spark.sql.session.timeZone": "America/New_York"})
