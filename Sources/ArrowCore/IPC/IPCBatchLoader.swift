@@ -7,20 +7,24 @@ struct IPCBatchLoader {
     let header: IPCRecordBatchHeader
     let body: Buffer
     let dictionaries: [Int64: ArrayData]
+    /// Whether the message's metadata is older than V5 (version V4, Arrow before 1.0): unions
+    /// then have a validity buffer slot.
+    let preV5: Bool
     private var nodeIndex = 0
     private var bufferIndex = 0
     private var variadicIndex = 0
 
-    init(header: IPCRecordBatchHeader, body: Buffer, dictionaries: [Int64: ArrayData]) {
+    init(header: IPCRecordBatchHeader, body: Buffer, dictionaries: [Int64: ArrayData], version: Int16) {
         self.header = header
         self.body = body
         self.dictionaries = dictionaries
+        preV5 = version < IPCMessage.currentVersion
     }
 
     /// Loads a record batch for `schema`.
     static func loadBatch(_ header: IPCRecordBatchHeader, body: Buffer, schema: IPCSchema,
-                          dictionaries: [Int64: ArrayData]) throws(ArrowError) -> RecordBatch {
-        var loader = IPCBatchLoader(header: header, body: body, dictionaries: dictionaries)
+                          dictionaries: [Int64: ArrayData], version: Int16 = IPCMessage.currentVersion) throws(ArrowError) -> RecordBatch {
+        var loader = IPCBatchLoader(header: header, body: body, dictionaries: dictionaries, version: version)
         var columns: [ArrayData] = []
         columns.reserveCapacity(schema.schema.fields.count)
         for (field, node) in zip(schema.schema.fields, schema.idNodes) {
@@ -33,8 +37,9 @@ struct IPCBatchLoader {
 
     /// Loads a dictionary batch: one column of the dictionary's value type.
     static func loadDictionary(_ header: IPCRecordBatchHeader, body: Buffer, valueType: DataType,
-                               node: DictionaryIDNode, dictionaries: [Int64: ArrayData]) throws(ArrowError) -> ArrayData {
-        var loader = IPCBatchLoader(header: header, body: body, dictionaries: dictionaries)
+                               node: DictionaryIDNode, dictionaries: [Int64: ArrayData],
+                               version: Int16 = IPCMessage.currentVersion) throws(ArrowError) -> ArrayData {
+        var loader = IPCBatchLoader(header: header, body: body, dictionaries: dictionaries, version: version)
         let array = try loader.load(Field("dictionary", valueType), node, depth: 0)
         guard array.length == header.length else {
             throw .invalid("dictionary batch length \(header.length) but its column has \(array.length)")
@@ -67,6 +72,17 @@ struct IPCBatchLoader {
         let raw = body.slice(offset: Int(spec.offset), count: Int(spec.length))
         guard let codec = header.compression else { return raw }
         return try CompressionCodec.decodeIPCBuffer(raw, codec: codec)
+    }
+
+    /// Metadata before V5 gives every type but null a validity buffer slot, unions and
+    /// run-end encoded arrays included, which have none in V5: the slot is skipped, and an
+    /// array that used it for nulls is refused (as Arrow C++ does), since V5 cannot say them.
+    private mutating func skipPreV5Validity(_ field: Field, nullCount: Int) throws(ArrowError) {
+        guard preV5 else { return }
+        let validity = try nextBuffer(field)
+        guard nullCount == 0 || validity.count == 0 else {
+            throw .notSupported("field '\(field.name)': a \(field.type) with a validity bitmap (metadata V4, before Arrow 1.0)")
+        }
     }
 
     private mutating func validity(_ field: Field, nullCount: Int) throws(ArrowError) -> Buffer {
@@ -154,6 +170,7 @@ struct IPCBatchLoader {
         case .union(let mode, _, _):
             let node = try nextNode(field)
             // Unions have no validity bitmap, and no buffer slot for one in format V5.
+            try skipPreV5Validity(field, nullCount: node.nullCount)
             let typeIDs = try nextBuffer(field)
             var buffers = [Buffer(), typeIDs]
             if mode == .dense { buffers.append(try nextBuffer(field)) }
@@ -161,6 +178,7 @@ struct IPCBatchLoader {
 
         case .runEndEncoded:
             let node = try nextNode(field)
+            try skipPreV5Validity(field, nullCount: node.nullCount)
             return ArrayData(type: type, length: node.length, nullCount: 0, buffers: [], children: try loadChildren())
         }
     }

@@ -90,7 +90,7 @@ public struct IPCFileReader: Sendable {
         guard index >= 0, index < batchBlocks.count else { throw .invalid("batch \(index) of \(batchBlocks.count)") }
         let (message, body) = try IPCFileReader.message(buffer, batchBlocks[index], limit: buffer.count - 10)
         guard case .recordBatch(let header) = message.header else { throw .invalid("batch block \(index) holds another kind of message") }
-        return try IPCBatchLoader.loadBatch(header, body: body, schema: ipcSchema, dictionaries: dictionaries)
+        return try IPCBatchLoader.loadBatch(header, body: body, schema: ipcSchema, dictionaries: dictionaries, version: message.version)
     }
 
     /// Reads every batch.

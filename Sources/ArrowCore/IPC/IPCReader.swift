@@ -40,13 +40,14 @@ public struct IPCMessageReader: Sendable {
             return .schema(schema.schema)
         case .recordBatch(let header):
             guard let ipcSchema else { throw .invalid("record batch before the schema") }
-            let batch = try IPCBatchLoader.loadBatch(header, body: body, schema: ipcSchema, dictionaries: dictionaries)
+            let batch = try IPCBatchLoader.loadBatch(header, body: body, schema: ipcSchema, dictionaries: dictionaries,
+                                                     version: message.version)
             return .batch(batch, metadata: message.metadata)
         case .dictionaryBatch(let id, let header, let isDelta):
             guard let ipcSchema else { throw .invalid("dictionary batch before the schema") }
             guard let entry = ipcSchema.dictionaries[id] else { throw .invalid("dictionary batch for unknown id \(id)") }
             let values = try IPCBatchLoader.loadDictionary(header, body: body, valueType: entry.valueType, node: entry.node,
-                                                           dictionaries: dictionaries)
+                                                           dictionaries: dictionaries, version: message.version)
             if isDelta, let existing = dictionaries[id] {
                 dictionaries[id] = try ArrayData.concatenate([existing, values])
             } else {
