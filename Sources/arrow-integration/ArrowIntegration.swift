@@ -98,12 +98,15 @@ struct StreamToFile: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stream-to-file", abstract: "Convert an IPC stream on standard input to an IPC file on standard output.")
 
     @Option(help: "Body compression: none, lz4 or zstd.") var compression: CompressionChoice = .none
+    @Flag(name: .customLong("big-endian"), help: "Write big-endian data.") var bigEndian = false
 
     func run() throws {
         try runReporting {
             let input = try Buffer(readingAllFrom: 0, name: "standard input")
             let (schema, batches) = try IPCStreamReader.readAll(input)
-            let writer = try IPCFileWriter(output: IPCFileDescriptorOutput(descriptor: 1), schema: schema, options: compression.options)
+            var options = compression.options
+            options.bigEndian = bigEndian
+            let writer = try IPCFileWriter(output: IPCFileDescriptorOutput(descriptor: 1), schema: schema, options: options)
             for batch in batches { try writer.write(batch) }
             try writer.finish()
         }

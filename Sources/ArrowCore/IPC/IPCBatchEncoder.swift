@@ -28,12 +28,17 @@ struct IPCBatchEncoder {
     var bodyLength = 0
     var variadicCounts: [Int64] = []
     let compression: CompressionCodec?
+    /// Whether buffers are written big-endian (converted as they are added).
+    let bigEndian: Bool
 
-    init(compression: CompressionCodec?) { self.compression = compression }
+    init(compression: CompressionCodec?, bigEndian: Bool = false) {
+        self.compression = compression
+        self.bigEndian = bigEndian
+    }
 
     /// Encodes a record batch message.
-    static func encodeBatch(_ batch: RecordBatch, compression: CompressionCodec?) throws(ArrowError) -> IPCEncodedMessage {
-        var encoder = IPCBatchEncoder(compression: compression)
+    static func encodeBatch(_ batch: RecordBatch, compression: CompressionCodec?, bigEndian: Bool = false) throws(ArrowError) -> IPCEncodedMessage {
+        var encoder = IPCBatchEncoder(compression: compression, bigEndian: bigEndian)
         for column in batch.columns { try encoder.append(column) }
         let header = IPCRecordBatchHeader(length: Int64(batch.length), nodes: encoder.nodes, buffers: encoder.specs,
                                           compression: compression, variadicBufferCounts: encoder.variadicCounts)
@@ -42,14 +47,21 @@ struct IPCBatchEncoder {
     }
 
     /// Encodes a dictionary batch message.
-    static func encodeDictionary(id: Int64, _ dictionary: ArrayData, isDelta: Bool, compression: CompressionCodec?) throws(ArrowError) -> IPCEncodedMessage {
-        var encoder = IPCBatchEncoder(compression: compression)
+    static func encodeDictionary(id: Int64, _ dictionary: ArrayData, isDelta: Bool, compression: CompressionCodec?,
+                                 bigEndian: Bool = false) throws(ArrowError) -> IPCEncodedMessage {
+        var encoder = IPCBatchEncoder(compression: compression, bigEndian: bigEndian)
         try encoder.append(dictionary)
         let header = IPCRecordBatchHeader(length: Int64(dictionary.length), nodes: encoder.nodes, buffers: encoder.specs,
                                           compression: compression, variadicBufferCounts: encoder.variadicCounts)
         let metadata = IPCMessage.encode(header: .dictionaryBatch(id: id, batch: header, isDelta: isDelta),
                                          bodyLength: Int64(encoder.bodyLength))
         return IPCEncodedMessage(kind: .dictionary, metadata: metadata, body: encoder.body, bodyLength: encoder.bodyLength)
+    }
+
+    /// Adds a buffer of values with byte order: `groups` are the widths of one value's fields
+    /// (one width for most types); in big-endian output each is reversed.
+    private mutating func addBuffer(_ plain: Buffer, values groups: [Int]) throws(ArrowError) {
+        try addBuffer(bigEndian ? IPCByteOrder.reversed(plain, groups: groups) : plain)
     }
 
     private mutating func addBuffer(_ plain: Buffer) throws(ArrowError) {
@@ -119,32 +131,33 @@ struct IPCBatchEncoder {
              .decimal, .date32, .date64, .time32, .time64, .timestamp, .duration, .interval, .fixedSizeBinary:
             try appendValidity(array)
             let width = array.type.storageLayoutType.byteWidth ?? 0
-            try addBuffer(array.buffers[1].slice(offset: offset * width, count: length * width))
+            try addBuffer(array.buffers[1].slice(offset: offset * width, count: length * width), values: IPCByteOrder.groups(array.type))
 
         case .binary, .utf8, .largeBinary, .largeUtf8:
             try appendValidity(array)
             let large = array.type == .largeBinary || array.type == .largeUtf8
             let (offsets, range) = rebasedOffsets(array, large: large)
-            try addBuffer(offsets)
+            try addBuffer(offsets, values: [large ? 8 : 4])
             try addBuffer(array.buffers[2].slice(offset: range.lowerBound, count: range.count))
 
         case .binaryView, .utf8View:
             try appendValidity(array)
-            try addBuffer(array.buffers[1].slice(offset: offset * 16, count: length * 16))
+            let views = array.buffers[1].slice(offset: offset * 16, count: length * 16)
+            try addBuffer(bigEndian ? IPCByteOrder.swappedViews(views, toNative: false) : views)
             variadicCounts.append(Int64(array.buffers.count - 2))
             for buffer in array.buffers.dropFirst(2) { try addBuffer(buffer) }
 
         case .list, .largeList, .map:
             try appendValidity(array)
             let (offsets, range) = rebasedOffsets(array, large: array.type.isLargeList)
-            try addBuffer(offsets)
+            try addBuffer(offsets, values: [array.type.isLargeList ? 8 : 4])
             try append(array.children[0].slice(range.lowerBound, range.count))
 
         case .listView, .largeListView:
             try appendValidity(array)
             let width = array.type.isLargeList ? 8 : 4
-            try addBuffer(array.buffers[1].slice(offset: offset * width, count: length * width))
-            try addBuffer(array.buffers[2].slice(offset: offset * width, count: length * width))
+            try addBuffer(array.buffers[1].slice(offset: offset * width, count: length * width), values: [width])
+            try addBuffer(array.buffers[2].slice(offset: offset * width, count: length * width), values: [width])
             try append(array.children[0])
 
         case .fixedSizeList(_, let size):
@@ -158,7 +171,7 @@ struct IPCBatchEncoder {
         case .union(let mode, _, _):
             try addBuffer(array.buffers[1].slice(offset: offset, count: length))
             if mode == .dense {
-                try addBuffer(array.buffers[2].slice(offset: offset * 4, count: length * 4))
+                try addBuffer(array.buffers[2].slice(offset: offset * 4, count: length * 4), values: [4])
                 for child in array.children { try append(child) }
             } else {
                 for child in array.children { try append(child.slice(offset, length)) }

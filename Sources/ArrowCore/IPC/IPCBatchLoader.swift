@@ -28,7 +28,9 @@ struct IPCBatchLoader {
         var columns: [ArrayData] = []
         columns.reserveCapacity(schema.schema.fields.count)
         for (field, node) in zip(schema.schema.fields, schema.idNodes) {
-            columns.append(try loader.load(field, node, depth: 0))
+            let column = try loader.load(field, node, depth: 0)
+            // Big-endian data is converted before it is validated (its offsets read wrong before).
+            columns.append(schema.bigEndian ? try IPCByteOrder.swapped(column, toNative: true, dictionaries: false) : column)
         }
         let batch = try RecordBatch(schema: schema.schema, columns: columns, length: Int(header.length))
         try batch.validate()
@@ -38,9 +40,10 @@ struct IPCBatchLoader {
     /// Loads a dictionary batch: one column of the dictionary's value type.
     static func loadDictionary(_ header: IPCRecordBatchHeader, body: Buffer, valueType: DataType,
                                node: DictionaryIDNode, dictionaries: [Int64: ArrayData],
-                               version: Int16 = IPCMessage.currentVersion) throws(ArrowError) -> ArrayData {
+                               version: Int16 = IPCMessage.currentVersion, bigEndian: Bool = false) throws(ArrowError) -> ArrayData {
         var loader = IPCBatchLoader(header: header, body: body, dictionaries: dictionaries, version: version)
-        let array = try loader.load(Field("dictionary", valueType), node, depth: 0)
+        let loaded = try loader.load(Field("dictionary", valueType), node, depth: 0)
+        let array = bigEndian ? try IPCByteOrder.swapped(loaded, toNative: true, dictionaries: false) : loaded
         guard array.length == header.length else {
             throw .invalid("dictionary batch length \(header.length) but its column has \(array.length)")
         }

@@ -47,7 +47,8 @@ public struct IPCMessageReader: Sendable {
             guard let ipcSchema else { throw .invalid("dictionary batch before the schema") }
             guard let entry = ipcSchema.dictionaries[id] else { throw .invalid("dictionary batch for unknown id \(id)") }
             let values = try IPCBatchLoader.loadDictionary(header, body: body, valueType: entry.valueType, node: entry.node,
-                                                           dictionaries: dictionaries, version: message.version)
+                                                           dictionaries: dictionaries, version: message.version,
+                                                           bigEndian: ipcSchema.bigEndian)
             if isDelta, let existing = dictionaries[id] {
                 dictionaries[id] = try ArrayData.concatenate([existing, values])
             } else {

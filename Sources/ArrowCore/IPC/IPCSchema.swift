@@ -13,6 +13,8 @@ struct DictionaryIDNode: Sendable {
 struct IPCSchema: Sendable {
     var schema: Schema
     var idNodes: [DictionaryIDNode]
+    /// Whether the data is big-endian (`endianness: Big`): the reader converts it.
+    var bigEndian = false
     /// For each dictionary id, the type of the dictionary's values and the ids inside them.
     var dictionaries: [Int64: (valueType: DataType, node: DictionaryIDNode)]
 
@@ -66,9 +68,7 @@ enum IPCSchemaReader {
 
     static func readSchema(_ table: FlatTable) throws(ArrowError) -> IPCSchema {
         let endianness = try table.scalar(0, Int16(0))
-        guard endianness == 0 else {
-            throw .notSupported("big-endian data (the schema says so); only little-endian is read")
-        }
+        guard endianness == 0 || endianness == 1 else { throw .invalid("unknown endianness \(endianness)") }
         var fields: [Field] = []
         var nodes: [DictionaryIDNode] = []
         for fieldTable in try table.tables(1) {
@@ -77,7 +77,9 @@ enum IPCSchemaReader {
             nodes.append(node)
         }
         let metadata = try readMetadata(table, slot: 2)
-        return try IPCSchema(schema: Schema(fields, metadata: metadata), idNodes: nodes)
+        var schema = try IPCSchema(schema: Schema(fields, metadata: metadata), idNodes: nodes)
+        schema.bigEndian = endianness == 1
+        return schema
     }
 
     static func readMetadata(_ table: FlatTable, slot: Int) throws(ArrowError) -> Metadata {
@@ -257,7 +259,7 @@ enum IPCSchemaReader {
 enum IPCSchemaWriter {
     static func schemaTable(_ ipc: IPCSchema) -> FlatTableBuilder {
         var table = FlatTableBuilder()
-        table.add(0, Int16(0))
+        table.add(0, Int16(ipc.bigEndian ? 1 : 0))
         table.add(1, .tables(zip(ipc.schema.fields, ipc.idNodes).map { fieldTable($0, $1) }))
         if !ipc.schema.metadata.isEmpty { table.add(2, metadataVector(ipc.schema.metadata)) }
         return table

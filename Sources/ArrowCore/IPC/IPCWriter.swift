@@ -97,9 +97,15 @@ extension Array where Element == Buffer {
 public struct IPCWriteOptions: Sendable {
     /// Body compression, or nil for none.
     public var compression: CompressionCodec?
+    /// Write big-endian data (the schema says `endianness: Big`), for readers on big-endian
+    /// machines; every buffer is converted on the way out.
+    public var bigEndian: Bool
 
     /// Creates options.
-    public init(compression: CompressionCodec? = nil) { self.compression = compression }
+    public init(compression: CompressionCodec? = nil, bigEndian: Bool = false) {
+        self.compression = compression
+        self.bigEndian = bigEndian
+    }
 }
 
 /// Encodes schemas, dictionaries and batches as IPC messages, tracking which dictionaries the
@@ -114,7 +120,9 @@ public struct IPCMessageWriter: Sendable {
 
     /// A writer for batches of `schema`.
     public init(schema: Schema, options: IPCWriteOptions = IPCWriteOptions(), allowsDictionaryReplacement: Bool = true) {
-        ipcSchema = IPCSchema(assigningIDsTo: schema)
+        var ipcSchema = IPCSchema(assigningIDsTo: schema)
+        ipcSchema.bigEndian = options.bigEndian
+        self.ipcSchema = ipcSchema
         self.options = options
         allowsReplacement = allowsDictionaryReplacement
     }
@@ -131,7 +139,7 @@ public struct IPCMessageWriter: Sendable {
         }
         var out: [IPCEncodedMessage] = []
         for (column, node) in zip(batch.columns, ipcSchema.idNodes) { try collectDictionaries(column, node, into: &out) }
-        out.append(try IPCBatchEncoder.encodeBatch(batch, compression: options.compression))
+        out.append(try IPCBatchEncoder.encodeBatch(batch, compression: options.compression, bigEndian: options.bigEndian))
         return out
     }
 
@@ -146,7 +154,8 @@ public struct IPCMessageWriter: Sendable {
                    let prefix = try? dictionary.slice(0, previous.length), prefix.firstDifference(from: previous) == nil {
                     if previous.length < dictionary.length {
                         let delta = try dictionary.slice(previous.length, dictionary.length - previous.length)
-                        out.append(try IPCBatchEncoder.encodeDictionary(id: id, delta, isDelta: true, compression: options.compression))
+                        out.append(try IPCBatchEncoder.encodeDictionary(id: id, delta, isDelta: true, compression: options.compression,
+                                                                    bigEndian: options.bigEndian))
                     }
                     sent[id] = dictionary
                     return
@@ -155,7 +164,8 @@ public struct IPCMessageWriter: Sendable {
                     throw .invalid("the IPC file format cannot replace dictionary \(id) with a different one")
                 }
             }
-            out.append(try IPCBatchEncoder.encodeDictionary(id: id, dictionary, isDelta: false, compression: options.compression))
+            out.append(try IPCBatchEncoder.encodeDictionary(id: id, dictionary, isDelta: false, compression: options.compression,
+                                                            bigEndian: options.bigEndian))
             sent[id] = dictionary
             return
         }
