@@ -23,17 +23,20 @@ import Testing
     func ourWritersRoundTrip(_ name: String) throws {
         let expected = try IntegrationFile.read(path: TestData.gold(name, "json.gz"))
         let original = (expected.schema, expected.batches)
-        for compression in [nil, CompressionCodec.lz4Frame, .zstd] {
-            let options = IPCWriteOptions(compression: compression)
+        // Big-endian output, read back: every buffer converted both ways.
+        let variants: [(CompressionCodec?, Bool)] = [(nil, false), (.lz4Frame, false), (.zstd, false), (nil, true), (.zstd, true)]
+        for (compression, bigEndian) in variants {
+            let options = IPCWriteOptions(compression: compression, bigEndian: bigEndian)
+            let label = "\(String(describing: compression))\(bigEndian ? " big-endian" : "")"
             let stream = try IPCStreamWriter.encode(schema: expected.schema, batches: expected.batches, options: options)
             let fromStream = try IPCStreamReader.readAll(stream)
             let streamDifference = IntegrationComparison.firstDifference(expected: original, actual: fromStream)
-            #expect(streamDifference == nil, "\(name) stream \(String(describing: compression)): \(streamDifference ?? "")")
+            #expect(streamDifference == nil, "\(name) stream \(label): \(streamDifference ?? "")")
 
             let file = try IPCFileWriter.encode(schema: expected.schema, batches: expected.batches, options: options)
             let reader = try IPCFileReader(file)
             let fileDifference = IntegrationComparison.firstDifference(expected: original, actual: (reader.schema, try reader.batches()))
-            #expect(fileDifference == nil, "\(name) file \(String(describing: compression)): \(fileDifference ?? "")")
+            #expect(fileDifference == nil, "\(name) file \(label): \(fileDifference ?? "")")
         }
     }
 
