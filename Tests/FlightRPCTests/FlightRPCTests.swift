@@ -120,6 +120,23 @@ func withServer(options: FlightServerOptions = FlightServerOptions(), location: 
 }
 
 @Suite(.serialized) struct FlightRPCTests {
+    @Test func idleConnectionsAreClosedAndOurClientConnectsAgainForItsNextCall() async throws {
+        try await withServer(options: FlightServerOptions(idleTimeout: .milliseconds(200))) { server in
+            let client = try await FlightClient(location: server.location)
+            defer { client.close() }
+            let first = try #require(UInt64(String(decoding: try await client.doAction(Action(type: "watch-close")).first?.body ?? [], as: UTF8.self)))
+            // Calls keep a connection busy; idle, it goes.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !ClosedConnections.ids.withLock({ $0.contains(first) }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(ClosedConnections.ids.withLock { $0.contains(first) }, "the idle connection was not closed")
+            let second = try #require(UInt64(String(decoding: try await client.doAction(Action(type: "watch-close")).first?.body ?? [], as: UTF8.self)))
+            #expect(second != first)
+            #expect(try await client.listActions().count == 2)
+        }
+    }
+
     @Test func servicesHearWhenAClientsConnectionCloses() async throws {
         try await withServer { server in
             let client = try await FlightClient(location: server.location)

@@ -23,13 +23,19 @@ public struct FlightServerOptions: Sendable {
     /// How long a new connection has to finish its TLS handshake and send the HTTP/2 preface
     /// before it is closed, so that clients that connect and stall cannot hold sockets.
     public var handshakeTimeout: Duration
+    /// How long a client connection may go without a call before the server closes it (with
+    /// GOAWAY first, so that clients connect again for their next call, as ours and gRPC's
+    /// do); nil keeps idle connections open. Server state kept per connection (sessions,
+    /// transactions) ends with it.
+    public var idleTimeout: Duration?
 
     /// Creates options.
     public init(tls: (certificateChain: String, privateKey: String, clientCA: String?)? = nil, authenticator: BasicAuthenticator? = nil,
                 maximumReceiveMessageSize: Int = 64 << 20, write: FlightWriteOptions = FlightWriteOptions(), threads: Int = 2,
                 middleware: [any FlightServerMiddleware] = [], streamWindow: Int = 8 << 20, connectionWindow: Int = 64 << 20,
-                handshakeTimeout: Duration = .seconds(10)) {
+                handshakeTimeout: Duration = .seconds(10), idleTimeout: Duration? = .seconds(900)) {
         self.handshakeTimeout = handshakeTimeout
+        self.idleTimeout = idleTimeout
         self.tls = tls
         self.authenticator = authenticator
         self.maximumReceiveMessageSize = maximumReceiveMessageSize
@@ -79,6 +85,7 @@ public final class FlightServer: Sendable {
         settings.streamWindow = Int32(clamping: options.streamWindow)
         settings.connectionWindow = Int32(clamping: options.connectionWindow)
         settings.handshakeTimeout = options.handshakeTimeout
+        settings.idleTimeout = options.idleTimeout
         group = try EventLoopGroup(threads: options.threads, name: "flight-server")
         let dispatcher = FlightDispatcher(service: service, options: options)
         core = try GRPCServerCore(address: address, group: group, tls: tlsContext, settings: settings) { call in

@@ -1,6 +1,7 @@
 import ArrowCore
 import Foundation
 import SwiftProtobuf
+import Synchronization
 
 /// A client connection to any gRPC service whose messages are protobuf: the call layer under
 /// `FlightClient`, offered to the other targets of this package (the Spark Connect client) so
@@ -10,7 +11,15 @@ import SwiftProtobuf
 /// `FlightError`s carrying the gRPC status; the server's `grpc-status-details-bin` trailer,
 /// when sent, is in ``FlightError/statusDetails``.
 package final class GRPCChannel: Sendable {
-    let connection: GRPCClientConnection
+    /// The connection new calls open on, a reconnection under way, and whether `close()` ran.
+    private struct State {
+        var connection: GRPCClientConnection
+        var reconnecting: Task<GRPCClientConnection, any Error>?
+        var closed = false
+    }
+
+    private let state: Mutex<State>
+    private let connect: @Sendable () async throws -> GRPCClientConnection
     /// The location this channel is connected to.
     package let location: Location
 
@@ -33,12 +42,15 @@ package final class GRPCChannel: Sendable {
         settings.streamWindow = Int32(clamping: options.streamWindow)
         settings.connectionWindow = Int32(clamping: options.connectionWindow)
         settings.connectTimeout = options.connectTimeout
-        do {
-            connection = try await GRPCClientConnection.connect(address, tls: tls, serverName: options.serverNameOverride ?? host,
-                                                                group: group, settings: settings)
-        } catch let error as TransportError {
-            throw FlightError(.unavailable, "cannot connect to \(location): \(error)")
+        let serverName = options.serverNameOverride ?? host, context = tls, http2 = settings
+        connect = {
+            do {
+                return try await GRPCClientConnection.connect(address, tls: context, serverName: serverName, group: group, settings: http2)
+            } catch let error as TransportError {
+                throw FlightError(.unavailable, "cannot connect to \(location): \(error)")
+            }
         }
+        state = Mutex(State(connection: try await connect()))
         self.location = location
     }
 
@@ -47,14 +59,61 @@ package final class GRPCChannel: Sendable {
         try await self.init(location: location, options: options, messageLayout: nil)
     }
 
-    /// Closes the connection; calls in flight end with UNAVAILABLE.
+    /// Closes the connection; calls in flight end with UNAVAILABLE, and later calls fail.
     package func close() {
+        let connection = state.withLock { state -> GRPCClientConnection in
+            state.closed = true
+            state.reconnecting?.cancel()
+            return state.connection
+        }
         connection.close()
     }
 
-    /// Opens a call of `path` (`/package.Service/Method`).
+    /// Opens a call of `path` (`/package.Service/Method`). When the connection has gone away
+    /// before the call could start (the server sent GOAWAY, closed an idle connection, or the
+    /// connection was reset), the channel connects again, once, and opens the call there:
+    /// nothing of the call was sent, so nothing runs twice.
     func open(_ path: String, metadata: [(name: String, value: String)], timeout: Duration?) async throws -> GRPCClientCall {
-        try await connection.openCall(path: path, metadata: metadata.map { ($0.name, $0.value) }, timeout: timeout)
+        let pairs = metadata.map { ($0.name, $0.value) }
+        let (current, closed) = state.withLock { ($0.connection, $0.closed) }
+        guard !closed else { throw FlightError(.unavailable, "the client was closed") }
+        do {
+            return try await current.openCall(path: path, metadata: pairs, timeout: timeout)
+        } catch let error as FlightError where error.code == .unavailable {
+            let fresh = try await reconnect(replacing: current, after: error)
+            return try await fresh.openCall(path: path, metadata: pairs, timeout: timeout)
+        }
+    }
+
+    /// A new connection in place of `stale`; concurrent callers share one attempt.
+    private func reconnect(replacing stale: GRPCClientConnection, after error: FlightError) async throws -> GRPCClientConnection {
+        let connect = connect
+        let attempt = try state.withLock { state throws(FlightError) -> Task<GRPCClientConnection, any Error>? in
+            guard !state.closed else { throw error }
+            if state.connection !== stale { return nil }
+            if let running = state.reconnecting { return running }
+            let task = Task { try await connect() }
+            state.reconnecting = task
+            return task
+        }
+        guard let attempt else { return state.withLock { $0.connection } }
+        do {
+            let fresh = try await attempt.value
+            let superseded = state.withLock { state -> Bool in
+                if state.reconnecting == attempt { state.reconnecting = nil }
+                guard !state.closed else { return true }
+                if state.connection === stale { state.connection = fresh }
+                return false
+            }
+            if superseded {
+                fresh.close()
+                throw error
+            }
+            return state.withLock { $0.connection }
+        } catch {
+            state.withLock { state in if state.reconnecting == attempt { state.reconnecting = nil } }
+            throw error
+        }
     }
 
     /// Sends one request message.

@@ -188,6 +188,7 @@ final class GRPCServerCore: EventHandler, @unchecked Sendable {
             connection.close(reason: "\(error)")
         }
         loop.schedule(after: settings.handshakeTimeout) { connection.closeIfNoPreface() }
+        connection.armIdleTimer()
     }
 
     /// Validates a new call's headers and starts its handler task. Loop thread.

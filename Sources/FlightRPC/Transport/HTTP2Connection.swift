@@ -24,6 +24,9 @@ struct HTTP2Settings: Sendable {
     var connectTimeout: Duration = .seconds(20)
     /// Server: how long a new connection has for its TLS handshake and HTTP/2 preface.
     var handshakeTimeout: Duration = .seconds(10)
+    /// Server: how long a connection may go without a stream before it is closed (GOAWAY
+    /// first); nil keeps idle connections.
+    var idleTimeout: Duration?
     /// Where received messages carry a payload worth aligning (Flight: the Arrow body).
     var messageLayout: MessageLayout?
 }
@@ -506,6 +509,27 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         return stream
     }
 
+    /// The timer that closes an idle server connection, while one is armed.
+    private var idleTimer: EventLoop.TimerID?
+
+    /// Server: arms the idle timer when no stream is open (at start, and when the last stream
+    /// closes). Loop thread.
+    func armIdleTimer() {
+        guard isServer, let timeout = settings.idleTimeout, streams.isEmpty, !isClosed else { return }
+        if let idleTimer { loop.cancelTimer(idleTimer) }
+        idleTimer = loop.schedule(after: timeout) { [weak self] in self?.closeIfIdle(timeout) }
+    }
+
+    private func closeIfIdle(_ timeout: Duration) {
+        idleTimer = nil
+        guard let session, !isClosed, streams.isEmpty else { return }
+        // GOAWAY first: the peer knows not to use the connection, and reconnects for new calls.
+        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+                              NGHTTP2_NO_ERROR.rawValue, nil, 0)
+        flush()
+        close(reason: "idle for \(timeout)")
+    }
+
     /// Closes the connection if the peer has not completed its preface: the handshake timeout
     /// has passed. Loop thread.
     func closeIfNoPreface() {
@@ -606,6 +630,10 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         let id = frame.pointee.hd.stream_id
         if isServer, frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
             streams[id] = StreamCore(id: id, maximumMessageSize: settings.maximumReceiveMessageSize, layout: settings.messageLayout)
+            if let idleTimer {
+                loop.cancelTimer(idleTimer)
+                self.idleTimer = nil
+            }
         }
     }
 
@@ -729,6 +757,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             : FlightError(.cancelled, "stream reset by the peer (HTTP/2 error \(errorCode))"))
         finishStream(stream, error: error)
         if goingAway && streams.isEmpty { flush() }
+        armIdleTimer()
     }
 }
 
