@@ -14,6 +14,7 @@ import base64
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -520,6 +521,51 @@ def test_garbage_on_the_socket_does_not_stop_the_server(client, file_server, pay
                 pass
         except (socket.timeout, ConnectionResetError):
             pass
+    assert file_server.alive()
+    assert client.list_actions(options=CALL)
+
+
+def h2_frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def h2_request_headers(path: bytes) -> bytes:
+    """An HPACK header block of literals without indexing (no Huffman)."""
+    fields = [(b":method", b"POST"), (b":scheme", b"http"), (b":path", path), (b":authority", b"x"),
+              (b"content-type", b"application/grpc"), (b"te", b"trailers")]
+    return b"".join(b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v for n, v in fields)
+
+
+def test_starts_of_large_messages_on_many_streams_are_bounded_per_connection(client, file_server):
+    """Six DoPut streams on one raw HTTP/2 connection each send only the 5-byte prefix of a
+    60 MiB message (a receiver reserves what the prefix declares). The connection's budget for
+    messages in progress (256 MiB with the default 64 MiB message limit) takes four; the fifth
+    and sixth are refused at once with a trailers-only response, and the server goes on."""
+    with socket.create_connection(("127.0.0.1", file_server.port), timeout=5) as s:
+        s.sendall(PREFACE + h2_frame(4, 0, 0, b""))
+        for i in range(6):
+            stream = 1 + 2 * i
+            s.sendall(h2_frame(1, 0x4, stream, h2_request_headers(b"/arrow.flight.protocol.FlightService/DoPut")))
+            s.sendall(h2_frame(0, 0, stream, b"\x00" + struct.pack(">I", 60 << 20) + b"\x0a" * 16))
+        data = b""
+        s.settimeout(1)
+        deadline = time.monotonic() + 3
+        try:
+            while time.monotonic() < deadline:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except socket.timeout:
+            pass
+    ended, position = set(), 0
+    while position + 9 <= len(data):
+        length, kind, flags = int.from_bytes(data[position:position + 3], "big"), data[position + 3], data[position + 4]
+        stream = int.from_bytes(data[position + 5:position + 9], "big") & 0x7FFFFFFF
+        if kind in (1, 3) and (kind == 3 or flags & 0x1):
+            ended.add(stream)
+        position += 9 + length
+    assert ended == {9, 11}
     assert file_server.alive()
     assert client.list_actions(options=CALL)
 

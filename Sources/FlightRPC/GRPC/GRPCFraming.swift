@@ -32,6 +32,9 @@ struct GRPCMessageAssembler: ~Copyable {
     /// Whether bytes of an unfinished message are held.
     var isInsideMessage: Bool { !prefix.isEmpty || expected >= 0 }
 
+    /// The length of the message being received (its buffer is reserved at that size), or 0.
+    var committedBytes: Int { Swift.max(expected, 0) }
+
     /// Appends `bytes` and returns the messages they complete.
     mutating func append(_ bytes: UnsafeRawBufferPointer) throws(FlightError) -> [Buffer] {
         var out: [Buffer] = []

@@ -17,7 +17,14 @@ struct HTTP2Settings: Sendable {
     /// Bytes queued for sending on a stream above which writers wait.
     var outboundHighWater = 4 << 20
     /// The largest gRPC message accepted.
-    var maximumReceiveMessageSize = 64 << 20
+    var maximumReceiveMessageSize = 64 << 20 {
+        didSet { maximumPartialBytes = Swift.max(256 << 20, 4 * maximumReceiveMessageSize) }
+    }
+    /// The bytes of messages being received at once on one connection (each counted at its
+    /// declared length, which is what receiving it reserves) above which the stream that starts
+    /// one more is refused with RESOURCE_EXHAUSTED: many streams each sending the start of a
+    /// large message cannot make the receiver reserve more.
+    var maximumPartialBytes = 256 << 20
     /// The most concurrent streams a peer may open.
     var maximumConcurrentStreams: UInt32 = 128
     /// How long a client waits for a TCP connection.
@@ -720,7 +727,17 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             return
         }
         do throws(FlightError) {
+            let before = stream.assembler.committedBytes
             let messages = try stream.assembler.append(bytes)
+            if stream.assembler.committedBytes > before {
+                // A new message began on this stream: the connection's messages in progress,
+                // summed over its streams (at most the concurrent-stream limit), must fit.
+                let total = streams.values.reduce(0) { $0 + $1.assembler.committedBytes }
+                guard total <= settings.maximumPartialBytes else {
+                    throw FlightError(.resourceExhausted,
+                                      "messages being received on this connection would exceed \(settings.maximumPartialBytes >> 20) MiB")
+                }
+            }
             // Window for bytes of unfinished messages is returned at once; for complete messages
             // waiting to be read, only while the waiting total stays below the high-water mark.
             if stream.queuedInboundBytes < settings.inboundHighWater {
