@@ -4,6 +4,7 @@ Python's sqlite3 reading the same database file."""
 import math
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 
@@ -157,6 +158,34 @@ def test_adbc_transactions_commit_and_rollback(server, database):
         assert sqlite_rows(database, "SELECT count(*) FROM parent WHERE id = 501") == [(0,)]
         conn.commit()
     assert sqlite_rows(database, "SELECT name FROM parent WHERE id IN (500, 501)") == [("kept",)]
+
+
+VANISHING_CLIENT = """
+import sys, time
+import adbc_driver_flightsql.dbapi as flightsql
+conn = flightsql.connect(sys.argv[1], autocommit=False)
+cur = conn.cursor()
+cur.execute("INSERT INTO parent VALUES (700, 'never committed')")
+print("inside", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_transaction_of_a_client_killed_with_minus_9_is_rolled_back_at_once(server, database):
+    """The client vanishes without closing anything; its connection's close ends its session:
+    the transaction is rolled back and the write lock freed at once, not after the idle timeout."""
+    client = subprocess.Popen([sys.executable, "-c", VANISHING_CLIENT, server.location], stdout=subprocess.PIPE, text=True)
+    try:
+        assert client.stdout.readline().strip() == "inside"
+        client.kill()
+        client.wait(timeout=10)
+        started = time.monotonic()
+        with connect(server) as conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO parent VALUES (701, 'after')")
+        assert time.monotonic() - started < 10
+    finally:
+        client.kill()
+    assert sqlite_rows(database, "SELECT id FROM parent WHERE id IN (700, 701)") == [(701,)]
 
 
 def test_adbc_invalid_sql_is_a_clear_error_and_the_server_goes_on(server):

@@ -255,6 +255,7 @@ extension SQLiteEngine {
             }
         }
         let handle = try prepared.insert(statement)
+        endSessionWithConnection(context)
         var result = ActionCreatePreparedStatementResult()
         result.preparedStatementHandle = handle
         result.datasetSchema = Data(statement.datasetSchema.ipcEncoded)

@@ -13,6 +13,7 @@ extension SQLiteEngine {
         }
         let id = Self.newHandle()
         transactions.withLock { $0[id] = SQLiteTransaction(connection: connection, owner: context.connectionID) }
+        endSessionWithConnection(context)
         logger.debug("transaction begun", metadata: ["peer": "\(context.peer)"])
         var result = ActionBeginTransactionResult()
         result.transactionID = id
@@ -83,11 +84,32 @@ extension SQLiteEngine {
     /// (clients such as ADBC close their session, but not their transaction, on close) and
     /// its options are forgotten.
     public func closeSession(context: FlightCallContext) async throws -> CloseSessionStatus {
-        let count = endTransactions { $0.owner == context.connectionID }
+        let count = endSession(of: context.connectionID)
         if count > 0 { logger.debug("session closed: rolled back \(count) transaction(s)", metadata: ["peer": "\(context.peer)"]) }
-        sessions.withLock { $0[context.connectionID] = nil }
-        prepared.removeAll { $0.owner == context.connectionID }
         return .closed
+    }
+
+    /// Rolls back the transactions of a client connection and forgets its options and prepared
+    /// statements; returns how many transactions were rolled back.
+    @discardableResult
+    func endSession(of connection: UInt64) -> Int {
+        let count = endTransactions { $0.owner == connection }
+        sessions.withLock { $0[connection] = nil }
+        prepared.removeAll { $0.owner == connection }
+        return count
+    }
+
+    /// Ends what the caller's connection keeps here (its session) when the connection closes:
+    /// registered once per connection, by the calls that leave state behind.
+    func endSessionWithConnection(_ context: FlightCallContext) {
+        let connection = context.connectionID
+        guard watchedConnections.withLock({ $0.insert(connection).inserted }) else { return }
+        context.whenConnectionCloses { [weak self] in
+            guard let self else { return }
+            self.watchedConnections.withLock { _ = $0.remove(connection) }
+            let count = self.endSession(of: connection)
+            if count > 0 { self.logger.debug("connection closed: rolled back \(count) transaction(s)") }
+        }
     }
 
     /// The session's options: `schema` (the database used where a command names none) and
@@ -99,6 +121,7 @@ extension SQLiteEngine {
     /// Sets `schema` to an attached database (`main`, `temp`, ...) or `catalog` to the empty
     /// string; `.unset` removes either. Other names are refused with `invalidName`.
     public func setSessionOptions(_ options: [String: SessionOptionValue], context: FlightCallContext) async throws -> [String: SessionOptionError] {
+        endSessionWithConnection(context)
         let databases = try await inspect { connection in try Self.databases(on: connection) + ["temp"] }
         var errors: [String: SessionOptionError] = [:]
         var accepted: [String: SessionOptionValue] = [:]

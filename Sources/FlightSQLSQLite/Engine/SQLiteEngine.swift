@@ -11,9 +11,10 @@ import Synchronization
 /// - Queries run on pooled connections (WAL mode: readers never wait for the writer) and go
 ///   through the `FlightManager`, which issues the endpoints' tickets; metadata is answered
 ///   from SQLite's catalog.
-/// - A transaction holds one connection until it ends; every command that names it runs
-///   there, its SQLite work one piece at a time (result streams of several cursors take turns
-///   batch by batch). Prepared statements remember the transaction they were made in.
+/// - A transaction holds one connection until it ends (or its client's connection closes);
+///   every command that names it runs there, its SQLite work one piece at a time (result
+///   streams of several cursors take turns batch by batch). Prepared statements remember the
+///   transaction they were made in.
 /// - Blocking SQLite work runs on its own threads; a cancelled call interrupts its statement.
 /// - Result types come from declared column types, and from the values themselves where
 ///   SQLite's typing is dynamic (expressions, untyped columns): see `SQLiteTypeMapping`.
@@ -32,6 +33,8 @@ public final class SQLiteEngine: FlightSQLService {
     let prepared: PreparedStatementTable<PreparedStatement>
     /// Session options by client connection (`FlightCallContext.connectionID`).
     let sessions = Mutex<[UInt64: [String: SessionOptionValue]]>([:])
+    /// Client connections whose close ends their session (see `endSessionWithConnection`).
+    let watchedConnections = Mutex<Set<UInt64>>([])
     /// How long a transaction may go unused before it is rolled back and its connection freed.
     public let transactionIdleTimeout: Duration
     /// How long an upload may wait for its next batch, or a result stream for its reader,
