@@ -188,6 +188,20 @@ def test_a_transaction_of_a_client_killed_with_minus_9_is_rolled_back_at_once(se
     assert sqlite_rows(database, "SELECT id FROM parent WHERE id IN (700, 701)") == [(701,)]
 
 
+def test_planned_and_prepared_schemas_equal_what_the_statement_returns(server):
+    """Untyped result columns (expressions) take their types from the values, at GetSchema and
+    at prepare time as when the statement runs: not utf8 first and int64 later."""
+    sql = "SELECT count(*) AS n, max(id) + 1 AS m, 'x' || name AS s, id * 0.5 AS h FROM parent GROUP BY name ORDER BY name"
+    with connect(server) as conn, conn.cursor() as cur:
+        planned = cur.adbc_execute_schema(sql)
+        cur.execute(sql)
+        returned = cur.fetch_arrow_table().schema
+        assert [f.type for f in planned] == [f.type for f in returned] == [pa.int64(), pa.int64(), pa.string(), pa.float64()]
+        cur.adbc_prepare(sql)
+        prepared = pa.schema(cur.adbc_statement.execute_schema())
+        assert [f.type for f in prepared] == [f.type for f in returned]
+
+
 def test_adbc_invalid_sql_is_a_clear_error_and_the_server_goes_on(server):
     with connect(server) as conn, conn.cursor() as cur:
         with pytest.raises(adbc_driver_manager.Error, match="syntax error"):

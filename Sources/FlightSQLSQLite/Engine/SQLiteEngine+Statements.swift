@@ -206,7 +206,7 @@ extension SQLiteEngine {
             let connection = lease.connection
             return try await lease.run {
                 let statement = try connection.prepare(command.query)
-                return statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: 0)
+                return statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: SQLiteSample.rows)
             }
         }
     }
@@ -249,7 +249,7 @@ extension SQLiteEngine {
                 let parameters = Schema((0..<statement.parameterCount).map { index in
                     Field(statement.parameterName(index) ?? "$\(index + 1)", SQLiteEngine.parameterType)
                 })
-                let dataset = statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: 0)
+                let dataset = statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: SQLiteSample.rows)
                 return PreparedStatement(sql: request.query, transaction: transaction, owner: context.connectionID,
                                          datasetSchema: dataset, parameterSchema: parameters, isQuery: isQuery)
             }
