@@ -148,54 +148,51 @@ extension SparkEngine {
         return FlightSQLTickets.wrap(info)
     }
 
-    /// The mode a query of `schema` runs in for `session`; `estimate` is Spark's size estimate
-    /// of its result (asked only in auto mode).
-    func mode(for relation: Spark_Connect_Relation, schema: Schema, session: SparkSession,
-              estimate: () async throws -> Double?) async throws -> SparkExecutionMode {
-        let chosen = session.options.withLock { $0.mode } ?? configuration.defaultMode
-        let portable = schema.fields.allSatisfy { SparkTypes.parquetRoundTrips($0.type) }
-            && Set(schema.fields.map { $0.name.lowercased() }).count == schema.fields.count && !schema.fields.isEmpty
-        switch chosen {
+    /// Whether a query of `schema` runs distributed in `mode` (the session's): distributed
+    /// needs a staging directory, and a result Parquet carries (no intervals or void columns,
+    /// no duplicate names), else it runs direct; auto also needs Spark's size `estimate` of the
+    /// result at the threshold or above.
+    func runsDistributed(_ mode: SparkExecutionMode, schema: Schema, estimate: () async -> Double?) async throws -> Bool {
+        let portable = !schema.fields.isEmpty && schema.fields.allSatisfy { SparkTypes.parquetRoundTrips($0.type) }
+            && Set(schema.fields.map { $0.name.lowercased() }).count == schema.fields.count
+        switch mode {
         case .direct:
-            return .direct
+            return false
         case .distributed:
             guard staging != nil else {
                 throw FlightError(.failedPrecondition, "execution_mode distributed needs a staging directory (--staging-dir)")
             }
-            // Types Parquet cannot carry, and duplicate column names, stay direct.
-            return portable ? .distributed : .direct
+            return portable
         case .auto:
-            guard staging != nil, portable, let size = try await estimate() else { return .direct }
-            return size >= Double(configuration.distributedThresholdBytes) ? .distributed : .direct
+            guard staging != nil, portable, let size = await estimate() else { return false }
+            return size >= Double(configuration.distributedThresholdBytes)
         }
     }
 
     /// Plans a query: its schema from Spark's analysis, then its partitions.
     func query(_ relation: Spark_Connect_Relation, text: SparkSQLText, session: SparkSession, descriptor: FlightDescriptor) async throws -> FlightInfo {
-        // The schema and, in auto mode, Spark's size estimate: asked at once, two round trips
-        // in parallel.
         var plan = Spark_Connect_Plan()
         plan.root = relation
-        let auto = staging != nil && (session.options.withLock { $0.mode } ?? configuration.defaultMode) == .auto
+        let mode = session.options.withLock { $0.mode } ?? configuration.defaultMode
+        // In auto mode Spark's size estimate is asked at once with the schema: two round trips
+        // in parallel.
         let client = session.client, analysed = plan
-        let explained: Task<String, any Error>? = auto ? Task { try await client.explain(analysed, mode: .cost) } : nil
+        let explained: Task<String, any Error>? = mode == .auto && staging != nil
+            ? Task { try await client.explain(analysed, mode: .cost) } : nil
         defer { explained?.cancel() }
         let schema = try await schema(of: relation, on: session)
-        let chosen = try await mode(for: relation, schema: schema, session: session) {
+        let distributed = try await runsDistributed(mode, schema: schema) {
             // No estimate (Spark could not explain the plan): direct.
             guard let explained, let text = try? await explained.value else { return nil }
             return SparkPlanEstimate.sizeInBytes(text)
         }
-        switch chosen {
-        case .direct, .auto:
-            let read = plan
-            let direct = QueryPartition.local { sink in try await Self.streamDirect(read, client: client, into: sink) }
-            var info = try await manager.distribute(SparkQuery(schema: schema, parts: [direct]), for: descriptor)
-            info.ordered = text.ordersResult
-            return info
-        case .distributed:
-            return try await distributed(relation, schema: schema, text: text, session: session, descriptor: descriptor)
+        if distributed {
+            return try await self.distributed(relation, schema: schema, text: text, session: session, descriptor: descriptor)
         }
+        let direct = QueryPartition.local { sink in try await Self.streamDirect(analysed, client: client, into: sink) }
+        var info = try await manager.distribute(SparkQuery(schema: schema, parts: [direct]), for: descriptor)
+        info.ordered = text.ordersResult
+        return info
     }
 
     /// Streams a query's Arrow batches from Spark's driver to `sink`; a cancelled read

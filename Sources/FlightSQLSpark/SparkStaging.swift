@@ -82,10 +82,9 @@ final class SparkStaging: Sendable {
             if !groups.isEmpty { current.append(StagedSlice(file: name, rowGroups: groups)) }
         }
         if !current.isEmpty { slices.append(current) }
-        let tasks = slices.enumerated().map { index, slices in
-            StagedTask(query: id, partition: index, partitions: slices.count, slices: slices)
-        }
-        return (tasks.map { var task = $0; task.partitions = tasks.count; return task }, rows, bytes)
+        let count = slices.count
+        let tasks = slices.enumerated().map { StagedTask(query: id, partition: $0.offset, partitions: count, slices: $0.element) }
+        return (tasks, rows, bytes)
     }
 
     /// Records how many partitions query `id` has and when its tickets expire; with no

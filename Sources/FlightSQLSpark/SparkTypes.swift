@@ -132,8 +132,7 @@ enum SparkTypes {
         switch (data.type, type) {
         case (.timestamp(let a, let zoneA), .timestamp(let b, let zoneB)) where a == b && (zoneA == nil) == (zoneB == nil):
             children = data.children
-        case (.list(let a), .list(let b)), (.largeList(let a), .largeList(let b)):
-            _ = a
+        case (.list, .list(let b)), (.largeList, .largeList(let b)):
             guard data.children.count == 1 else { throw mismatch(data.type, type) }
             children = [try conform(data.children[0], to: b.type)]
         case (.map(_, _), .map(let b, _)):

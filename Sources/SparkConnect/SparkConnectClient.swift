@@ -230,13 +230,13 @@ package final class SparkConnectClient: Sendable {
         return plan
     }
 
-    /// The plan of a SQL statement run as a command (DDL, INSERT): Spark runs it eagerly.
+    /// The plan of a SQL statement run as a command: Spark runs DDL and DML eagerly and answers
+    /// a query with its relation, not run. The statement travels as the SQL relation of
+    /// ``sqlPlan(_:positional:named:)`` in `input`, the current form of SqlCommand.
     package static func sqlCommandPlan(_ statement: String, positional: [Spark_Connect_Expression.Literal] = [],
                                        named: [String: Spark_Connect_Expression.Literal] = [:]) -> Spark_Connect_Plan {
         var command = Spark_Connect_SqlCommand()
-        command.sql = statement
-        command.posArguments = positional.map(expression)
-        command.namedArguments = named.mapValues(expression)
+        command.input = sqlPlan(statement, positional: positional, named: named).root
         var wrapper = Spark_Connect_Command()
         wrapper.sqlCommand = command
         var plan = Spark_Connect_Plan()

@@ -173,3 +173,23 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: staging.directory(live)))
     }
 }
+
+@Suite struct SparkEngineStartTests {
+    @Test func anUnreachableSparkIsUnavailableAndABadAddressInvalid() async throws {
+        // Port 1: nothing listens there (binding it needs privileges no Spark has).
+        let unreachable = "sc://127.0.0.1:1"
+        await #expect(throws: FlightError.self) { _ = try await SparkEngine(configuration: SparkEngineConfiguration(connect: unreachable)) }
+        do {
+            _ = try await SparkEngine(configuration: SparkEngineConfiguration(connect: unreachable))
+        } catch let error as FlightError {
+            #expect(error.code == .unavailable)
+            #expect(error.message.contains("cannot reach Spark Connect"))
+        }
+        do {
+            _ = try await SparkEngine(configuration: SparkEngineConfiguration(connect: "http://spark:15002"))
+            Issue.record("a bad address was accepted")
+        } catch let error as FlightError {
+            #expect(error.code == .invalidArgument)
+        }
+    }
+}

@@ -78,7 +78,8 @@ import Testing
         #expect(plan.root.sql.query == "SELECT * FROM t WHERE id = ?")
         #expect(plan.root.sql.posArguments.first?.literal.long == 1)
         let command = SparkConnectClient.sqlCommandPlan("CREATE TABLE t (id BIGINT)", named: ["x": one])
-        #expect(command.command.sqlCommand.sql == "CREATE TABLE t (id BIGINT)")
-        #expect(command.command.sqlCommand.namedArguments["x"]?.literal.long == 1)
+        #expect(command.command.sqlCommand.input.sql.query == "CREATE TABLE t (id BIGINT)")
+        #expect(command.command.sqlCommand.input.sql.namedArguments["x"]?.literal.long == 1)
+        #expect(command.command.sqlCommand.sql.isEmpty)
     }
 }

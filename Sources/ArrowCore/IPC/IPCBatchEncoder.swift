@@ -60,8 +60,10 @@ struct IPCBatchEncoder {
 
     /// Adds a buffer of values with byte order: `groups` are the widths of one value's fields
     /// (one width for most types); in big-endian output each is reversed.
-    private mutating func addBuffer(_ plain: Buffer, values groups: [Int]) throws(ArrowError) {
-        try addBuffer(bigEndian ? IPCByteOrder.reversed(plain, groups: groups) : plain)
+    /// The widths are only worked out for big-endian output: little-endian batches (every
+    /// Flight message) pay nothing here.
+    private mutating func addBuffer(_ plain: Buffer, values groups: @autoclosure () -> [Int]) throws(ArrowError) {
+        try addBuffer(bigEndian ? IPCByteOrder.reversed(plain, groups: groups()) : plain)
     }
 
     private mutating func addBuffer(_ plain: Buffer) throws(ArrowError) {

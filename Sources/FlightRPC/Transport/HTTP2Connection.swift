@@ -374,6 +374,11 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
             return
         }
         isClosed = true
+        if let idleTimer {
+            // Not left in the loop's timer list for the rest of its timeout.
+            loop.cancelTimer(idleTimer)
+            self.idleTimer = nil
+        }
         loop.unregister(fd)
         tls?.shutdown()
         Glibc.close(fd)
@@ -516,25 +521,31 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         return stream
     }
 
-    /// The timer that closes an idle server connection, while one is armed.
+    /// The idle check of a server connection, while one is scheduled (at most one).
     private var idleTimer: EventLoop.TimerID?
+    /// When the connection last had no stream open.
+    private var idleSince = ContinuousClock.now
 
-    /// Server: arms the idle timer when no stream is open (at start, and when the last stream
-    /// closes). Loop thread.
+    /// Server: notes that no stream is open (at start, and when the last stream closes) and
+    /// makes sure an idle check is scheduled. Calls in between cost no timer work: the check
+    /// looks at the time, and schedules itself again while the connection is in use. Loop thread.
     func armIdleTimer() {
         guard isServer, let timeout = settings.idleTimeout, streams.isEmpty, !isClosed else { return }
-        if let idleTimer { loop.cancelTimer(idleTimer) }
-        idleTimer = loop.schedule(after: timeout) { [weak self] in self?.closeIfIdle(timeout) }
+        idleSince = .now
+        if idleTimer == nil { scheduleIdleCheck(after: timeout) }
     }
 
-    private func closeIfIdle(_ timeout: Duration) {
+    private func scheduleIdleCheck(after delay: Duration) {
+        idleTimer = loop.schedule(after: delay) { [weak self] in self?.checkIdle() }
+    }
+
+    private func checkIdle() {
         idleTimer = nil
-        guard let session, !isClosed, streams.isEmpty else { return }
+        // A connection with open streams is checked again when its last stream closes.
+        guard let timeout = settings.idleTimeout, !isClosed, streams.isEmpty else { return }
+        let idle = ContinuousClock.now - idleSince
         // GOAWAY first: the peer knows not to use the connection, and reconnects for new calls.
-        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
-                              NGHTTP2_NO_ERROR.rawValue, nil, 0)
-        flush()
-        close(reason: "idle for \(timeout)")
+        if idle >= timeout { goAway(reason: "idle for \(timeout)") } else { scheduleIdleCheck(after: timeout - idle) }
     }
 
     /// Closes the connection if the peer has not completed its preface: the handshake timeout
@@ -544,14 +555,15 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         close(reason: "no HTTP/2 preface within \(settings.handshakeTimeout)")
     }
 
-    /// Server: sends GOAWAY so that the peer opens no new streams; open streams finish. Loop thread.
-    func goAway() {
+    /// Server: sends GOAWAY so that the peer opens no new streams; open streams finish, then the
+    /// connection closes for `reason`. Loop thread.
+    func goAway(reason: String = "server shutdown") {
         guard let session, !isClosed, !goingAway else { return }
         goingAway = true
         nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
                               NGHTTP2_NO_ERROR.rawValue, nil, 0)
         flush()
-        if streams.isEmpty { close(reason: "server shutdown") }
+        if streams.isEmpty { close(reason: reason) }
     }
 
     private func withHeaderArray<R>(_ headers: [(String, String)], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
@@ -637,10 +649,6 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         let id = frame.pointee.hd.stream_id
         if isServer, frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
             streams[id] = StreamCore(id: id, maximumMessageSize: settings.maximumReceiveMessageSize, layout: settings.messageLayout)
-            if let idleTimer {
-                loop.cancelTimer(idleTimer)
-                self.idleTimer = nil
-            }
         }
     }
 
