@@ -4,7 +4,10 @@
    a nullable int64) read to a pyarrow Table by the ADBC Flight SQL driver through our
    flight-sql-server, and by the ADBC SQLite driver reading the file in this process, the two
    in turn for 5 rounds (each fetch is over a second); medians with minimum and maximum.
-2. Small-query latency: `SELECT name, value FROM big WHERE id = ?` with a random id, p50 and
+2. Queries that run once: a GROUP BY over 2 million rows giving 2,001 rows, and
+   `SELECT * FROM big ... ORDER BY name` over 2 million rows, fetched whole through the
+   gateway and in process, in turn for 5 rounds of at least a second each.
+3. Small-query latency: `SELECT name, value FROM big WHERE id = ?` with a random id, p50 and
    p99 over many queries, from 1 and from 16 concurrent clients (threads, one connection
    each), through the gateway and in process.
 
@@ -24,7 +27,7 @@ from pathlib import Path
 import adbc_driver_flightsql.dbapi as flightsql
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 
-from measure import ROUNDS, spread
+from measure import ROUNDS, per_op, spread
 
 QUERIES_PER_CLIENT = 400
 
@@ -59,6 +62,34 @@ def fetch_all(connect) -> tuple[float, int]:
         cur.execute("SELECT * FROM big")
         table = cur.fetch_arrow_table()
         return time.perf_counter() - start, table.num_rows
+
+
+RUN_ONCE_QUERIES = [
+    ("GROUP BY, 2,001 groups of 2 M rows",
+     "SELECT id % 2001 AS k, count(*) AS n, sum(value) AS total, max(name) AS last FROM big WHERE id < 2000000 GROUP BY k", 2001),
+    ("ORDER BY name, 2 M rows", "SELECT * FROM big WHERE id < 2000000 ORDER BY name DESC", 2_000_000),
+]
+
+
+def debian_sqlite_seconds(database: Path, sql: str, expected: int) -> float:
+    """The same query through Python's sqlite3 module, which links the SQLite library the gateway
+    uses (Debian's), where ADBC's SQLite driver bundles a newer one. Rows end as Python tuples."""
+    db = sqlite3.connect(database)
+    try:
+        def once():
+            assert len(db.execute(sql).fetchall()) == expected
+        return per_op(once)
+    finally:
+        db.close()
+
+
+def query_seconds(connect, sql: str, expected: int) -> float:
+    """Seconds per whole fetch of `sql` on one connection, repeated for at least a second."""
+    with connect() as conn, conn.cursor() as cur:
+        def once():
+            cur.execute(sql)
+            assert cur.fetch_arrow_table().num_rows == expected
+        return per_op(once)
 
 
 def latencies(connect, clients: int, rows: int) -> list[float]:
@@ -116,6 +147,22 @@ def main() -> None:
             print(f"| ADBC Flight SQL -> flight-sql-server | {spread(ours)} | {rows / statistics.median(ours) / 1e6:.2f} M |")
             print(f"| ADBC SQLite in process | {spread(theirs)} | {rows / statistics.median(theirs) / 1e6:.2f} M |")
             print(f"ratio of the medians, gateway / in-process: {statistics.median(ours) / statistics.median(theirs):.2f}x")
+
+            print(f"\n## Queries that run once ({ROUNDS} rounds, the two paths in turn, each over a second; median (min-max))")
+            print(f"SQLite: ADBC's driver bundles its own; the gateway and Python's sqlite3 use the system's {sqlite3.sqlite_version}")
+            print("| query | gateway s | ADBC SQLite in process s | gateway / ADBC SQLite | Python sqlite3 s | gateway / Python sqlite3 |")
+            print("|---|---|---|---|---|---|")
+            for name, sql, expected in RUN_ONCE_QUERIES:
+                if rows < 2_000_000:
+                    break
+                ours, theirs, same_library = [], [], []
+                for _ in range(ROUNDS):
+                    ours.append(query_seconds(gateway, sql, expected))
+                    theirs.append(query_seconds(in_process, sql, expected))
+                    same_library.append(debian_sqlite_seconds(database, sql, expected))
+                ratio = statistics.median(ours) / statistics.median(theirs)
+                print(f"| {name} | {spread(ours)} | {spread(theirs)} | {ratio:.2f}x | {spread(same_library)} | "
+                      f"{statistics.median(ours) / statistics.median(same_library):.2f}x |")
 
             print(f"\n## Small-query latency ({QUERIES_PER_CLIENT} queries per client)")
             print("| path | clients | p50 ms | p99 ms | queries/s |")

@@ -87,6 +87,97 @@ func int64s(_ batches: [RecordBatch], column: Int) throws -> [Int64?] {
         }
     }
 
+    /// 5,000 rows in `big`, more than a plan reads: a query of them keeps its cursor open.
+    static let bigTable = """
+        CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT);
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) INSERT INTO big SELECT i, 'n' || i FROM n;
+        """
+
+    @Test func aQueryRunsOnceAndItsReadSeesWhatItsPlanSaw() async throws {
+        try await withGateway { client, _ in
+            _ = try await client.executeUpdate(Self.bigTable)
+            let info = try await client.execute("SELECT id, name FROM big ORDER BY id")
+            // A change after the plan: the read goes on with the plan's cursor and snapshot.
+            #expect(try await client.executeUpdate("DELETE FROM big WHERE id > 10") == 4990)
+            let batches = try await client.readAll(info)
+            #expect(try int64s(batches, column: 0) == (1...5000).map { Int64($0) })
+            #expect(batches.first?.length == 1024)
+            #expect(try await client.readAll(try await client.execute("SELECT id FROM big")).reduce(0) { $0 + $1.length } == 10)
+        }
+    }
+
+    @Test func aPreparedQueryGoesOnFromItsPreparationUnlessTheDatabaseChanged() async throws {
+        try await withGateway { client, database in
+            _ = try await client.executeUpdate(Self.bigTable)
+            func count(_ statement: FlightSQLPreparedStatement) async throws -> Int {
+                try await client.readAll(try await statement.execute()).reduce(0) { $0 + $1.length }
+            }
+            // Executed as prepared: from the preparation's cursor, the schema it published.
+            let whole = try await client.prepare("SELECT id, 'x' || id AS label FROM big")
+            #expect(whole.datasetSchema.fields.map(\.type) == [.int64, .utf8])
+            let info = try await whole.execute()
+            #expect(info.schema == whole.datasetSchema)
+            #expect(try await client.readAll(info).reduce(0) { $0 + $1.length } == 5000)
+            #expect(try await count(whole) == 5000)
+            // A write through the gateway after the preparation is seen by the execution.
+            let later = try await client.prepare("SELECT id FROM big")
+            let small = try await client.prepare("SELECT count(*) AS n FROM big")
+            _ = try await client.executeUpdate("DELETE FROM big WHERE id > 4000")
+            #expect(try await count(later) == 4000)
+            #expect(try int64s(try await client.readAll(try await small.execute()), column: 0) == [4000])
+            // And so is a write by another process's connection to the file.
+            let external = try await client.prepare("SELECT id FROM big")
+            let writer = try database.open()
+            try writer.execute("DELETE FROM big WHERE id > 3000")
+            writer.close()
+            #expect(try await count(external) == 3000)
+            for statement in [whole, later, small, external] { try await statement.close() }
+        }
+    }
+
+    @Test func queriesPlannedBeyondTheOpenCursorsRunAgainWhenRead() async throws {
+        try await withGateway { client, _ in
+            _ = try await client.executeUpdate(Self.bigTable)
+            // Half the 64 connections keep cursors; the rest of the plans run again when read.
+            var infos: [FlightInfo] = []
+            for _ in 0..<40 { infos.append(try await client.execute("SELECT id FROM big")) }
+            _ = try await client.executeUpdate("DELETE FROM big WHERE id > 2000")
+            var counts: [Int] = []
+            for info in infos { counts.append(try await client.readAll(info).reduce(0) { $0 + $1.length }) }
+            #expect(counts == Array(repeating: 5000, count: 32) + Array(repeating: 2000, count: 8))
+        }
+    }
+
+    @Test func aCursorUnreadForTooLongIsClosedAndItsTicketRunsTheQueryAgain() async throws {
+        try await withGateway(transactionIdleTimeout: .seconds(1), stalledClientTimeout: .milliseconds(200)) { client, _ in
+            _ = try await client.executeUpdate(Self.bigTable)
+            let info = try await client.execute("SELECT id FROM big")
+            _ = try await client.executeUpdate("DELETE FROM big WHERE id > 3000")
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(try await client.readAll(info).reduce(0) { $0 + $1.length } == 3000)
+        }
+    }
+
+    @Test func aWriteInATransactionClosesItsOpenCursors() async throws {
+        try await withGateway { client, database in
+            _ = try await client.executeUpdate(Self.bigTable)
+            let transaction = try await client.beginTransaction()
+            let kept = try await client.execute("SELECT id FROM big", transaction: transaction)
+            #expect(try await client.readAll(kept).reduce(0) { $0 + $1.length } == 5000)
+            // A commit with a cursor open: the cursor is closed and its read refused.
+            let unread = try await client.execute("SELECT id FROM big", transaction: transaction)
+            try await client.commit(transaction)
+            await #expect(throws: FlightError.self) { try await client.readAll(unread) }
+            // After a write of its transaction, a planned query reads what the write left.
+            let writing = try await client.beginTransaction()
+            let planned = try await client.execute("SELECT id FROM big", transaction: writing)
+            #expect(try await client.executeUpdate("DELETE FROM big WHERE id > 1100", transaction: writing) == 3900)
+            #expect(try await client.readAll(planned).reduce(0) { $0 + $1.length } == 1100)
+            try await client.commit(writing)
+            #expect(try database.open(readOnly: true).rows("SELECT count(*) FROM big") == [["1100"]])
+        }
+    }
+
     @Test func updatesReturnRowCounts() async throws {
         try await withGateway { client, _ in
             #expect(try await client.executeUpdate("INSERT INTO parent VALUES (3, 'three'), (4, 'four')") == 2)

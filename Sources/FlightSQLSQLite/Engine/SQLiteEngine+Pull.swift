@@ -56,40 +56,47 @@ struct SQLiteFingerprint: Sendable, Equatable {
 /// A statement any node serving the same read-only database can run: the payload of a
 /// `sqlite.query` pull task.
 ///
-/// Layout (big-endian): format 1, the fingerprint (file size UInt64, 32-byte digest), the SQL
-/// (UInt32 length + UTF-8), then the parameter batches as an IPC stream (absent when there
-/// are none).
+/// Layout (big-endian): format 2, the fingerprint (file size UInt64, 32-byte digest), the SQL
+/// (UInt32 length + UTF-8), the planning node's cursor id (a length byte, 0 or 16, and its
+/// bytes), then the parameter batches as an IPC stream (absent when there are none). Format 1
+/// is the same without the cursor id.
 struct SQLitePullStatement: Sendable {
     var fingerprint: SQLiteFingerprint
     var sql: String
+    /// The cursor the planning node left open (`SQLiteOpenCursor`); any other node runs the
+    /// query again.
+    var cursor: Data?
     var parameters: [RecordBatch]
 
     /// Parameters carried in a ticket at most; more keep the query on its planning node.
     static let maximumParameterBytes = 1 << 20
 
     func encoded() throws -> [UInt8] {
-        var out: [UInt8] = [1]
+        var out: [UInt8] = [2]
         func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) } }
         put(fingerprint.fileSize)
         out.append(contentsOf: fingerprint.digest)
         let text = Array(sql.utf8)
         put(UInt32(text.count))
         out.append(contentsOf: text)
+        out.append(UInt8(cursor?.count ?? 0))
+        if let cursor { out.append(contentsOf: cursor) }
         if let first = parameters.first {
             out.append(contentsOf: try IPCStreamWriter.encode(schema: first.schema, batches: parameters).array)
         }
         return out
     }
 
-    init(fingerprint: SQLiteFingerprint, sql: String, parameters: [RecordBatch]) {
+    init(fingerprint: SQLiteFingerprint, sql: String, cursor: Data?, parameters: [RecordBatch]) {
         self.fingerprint = fingerprint
         self.sql = sql
+        self.cursor = cursor
         self.parameters = parameters
     }
 
     init(decoding bytes: [UInt8]) throws(FlightError) {
         let malformed = FlightError(.invalidArgument, "malformed SQLite pull task")
-        guard bytes.first == 1, bytes.count >= 1 + SQLiteFingerprint.encodedSize + 4 else { throw malformed }
+        guard let format = bytes.first, format == 1 || format == 2, bytes.count >= 1 + SQLiteFingerprint.encodedSize + 4 else { throw malformed }
         var position = 1
         func take<T: FixedWidthInteger>(_: T.Type) -> T {
             defer { position += MemoryLayout<T>.size }
@@ -102,6 +109,12 @@ struct SQLitePullStatement: Sendable {
         guard length <= bytes.count - position else { throw malformed }
         sql = String(decoding: bytes[position..<position + length], as: UTF8.self)
         position += length
+        cursor = nil
+        if format == 2 {
+            guard position < bytes.count, case let count = Int(bytes[position]), count <= bytes.count - position - 1 else { throw malformed }
+            if count > 0 { cursor = Data(bytes[position + 1..<position + 1 + count]) }
+            position += 1 + count
+        }
         if position < bytes.count {
             do {
                 parameters = try IPCStreamReader.readAll(Buffer(copying: Array(bytes[position...]))).batches
@@ -132,7 +145,7 @@ struct SQLitePullRunner: PartitionRunner {
         guard statement.fingerprint == fingerprint else {
             throw FlightError(.failedPrecondition, "this server holds another copy of the database than the node that planned the query")
         }
-        try await engine.stream(sql: statement.sql, parameters: statement.parameters, transaction: nil, into: sink)
+        try await engine.stream(sql: statement.sql, parameters: statement.parameters, transaction: nil, cursor: statement.cursor, into: sink)
     }
 }
 
@@ -142,13 +155,14 @@ extension SQLiteEngine {
 
     /// The partition of a streamed result: a pull task when the database is read-only (any
     /// node with the same copy runs it, so reads spread and fail over), else produced here.
-    func partition(sql: String, parameters: [RecordBatch], transaction: Data?) -> QueryPartition {
+    /// The first read on this node continues from `cursor`, the plan's open cursor.
+    func partition(sql: String, parameters: [RecordBatch], transaction: Data?, cursor: Data?) -> QueryPartition {
         let local = QueryPartition.local { [self] sink in
-            try await stream(sql: sql, parameters: parameters, transaction: transaction, into: sink)
+            try await stream(sql: sql, parameters: parameters, transaction: transaction, cursor: cursor, into: sink)
         }
         guard let fingerprint, transaction?.isEmpty ?? true,
               parameters.reduce(0, { $0 + $1.bufferBytes }) <= SQLitePullStatement.maximumParameterBytes,
-              let payload = try? SQLitePullStatement(fingerprint: fingerprint, sql: sql, parameters: parameters).encoded()
+              let payload = try? SQLitePullStatement(fingerprint: fingerprint, sql: sql, cursor: cursor, parameters: parameters).encoded()
         else { return local }
         return .pull(PartitionTask(kind: Self.pullTaskKind, payload: payload), nodes: [])
     }

@@ -5,7 +5,7 @@ import FlightSQL
 import Foundation
 
 /// A query over the engine's database: one partition, produced on this node, or run by any
-/// node with the same read-only copy (see `partition(sql:parameters:transaction:)`).
+/// node with the same read-only copy (see `partition(sql:parameters:transaction:cursor:)`).
 struct SQLiteQuery: DistributedQuery {
     let schema: Schema
     var heldBytes = 0
@@ -20,8 +20,9 @@ enum PlannedStatement: Sendable {
     case changed(Int64)
     /// The whole result is already here: a small query, or DML with RETURNING.
     case complete(Schema, [RecordBatch], changed: Int64)
-    /// A query to stream when the client reads it, with this schema.
-    case query(Schema)
+    /// A query to stream when the client reads it, with this schema: from the open cursor
+    /// `cursor` when it still waits, else run again.
+    case query(Schema, cursor: Data?)
 }
 
 /// A `SQLiteBatchReader` shared between the calls that advance it, one at a time.
@@ -31,35 +32,52 @@ final class ReaderBox: @unchecked Sendable {
     func next() throws -> RecordBatch? { try reader.next() }
 }
 
-/// A query's first rows, read at planning time: its schema (from declared types and, for
-/// untyped columns, the values), and the whole result when it is small.
-enum SQLiteSample {
-    /// Rows read at planning time; a result of fewer is sent without running the query again.
+/// A query's first rows, read while planning it and again as the first batch of its result:
+/// they give its schema (from declared types and, for untyped columns, the values), and the
+/// whole result when it is small. The first batch of a result is always these rows, so that
+/// a query run again gives the same batches.
+struct SQLiteSample {
+    /// Rows read at planning time at most; a result of fewer is sent from memory.
     static let rows = 1024
     /// Text and blob bytes read at planning time at most.
     static let bytes = 8 << 20
 
-    /// Reads up to `rows` rows once. A result that ends within them (an aggregate, a lookup)
-    /// is complete; otherwise the query runs again, from the start, when it is read.
-    static func run(_ statement: SQLiteStatement) throws -> PlannedStatement {
-        let columns = statement.columnCount
-        let held = SQLiteHeldRows(columns: columns)
+    let held: SQLiteHeldRows
+    /// Whether the statement has no rows beyond those held (it is then done, not reset).
+    let finished: Bool
+
+    /// Steps `statement` for up to `rows` rows (or `bytes` of text and blobs); leaves it where
+    /// it stopped.
+    init(_ statement: SQLiteStatement) throws {
+        let held = SQLiteHeldRows(columns: statement.columnCount)
         var finished = false
-        while held.count < rows && held.byteCount < bytes {
+        while held.count < Self.rows && held.byteCount < Self.bytes {
             guard try statement.step() else {
                 finished = true
                 break
             }
             held.append(from: statement)
         }
-        statement.reset()
-        let schema = Schema((0..<columns).map { c in
+        self.held = held
+        self.finished = finished
+    }
+
+    /// The schema of `statement`'s result: declared types, and the held values' for the rest.
+    func schema(of statement: SQLiteStatement) -> Schema {
+        Schema((0..<statement.columnCount).map { c in
             Field(statement.columnName(c), SQLiteTypeMapping.arrowType(declared: statement.declaredType(c)) ?? held.valueType(column: c))
         })
-        guard finished else { return .query(schema) }
-        let batch = try SQLiteBatchReader(statement: statement, schema: schema).batch(of: held)
-        return .complete(schema, batch.length > 0 ? [batch] : [], changed: 0)
     }
+}
+
+/// What the first look at a statement being planned gave.
+enum SampledQuery: Sendable {
+    /// A query's whole result.
+    case planned(PlannedStatement)
+    /// A query with more rows: its schema, and its cursor after the first rows.
+    case open(Schema, SQLiteOpenCursor)
+    /// A statement to run now: it writes, or runs once per parameter row.
+    case execute(SQLiteStatement)
 }
 
 extension SQLiteEngine {
@@ -74,22 +92,53 @@ extension SQLiteEngine {
     }
 
     /// Prepares `sql`, runs it now if it writes (or fully, if its result is small), and
-    /// otherwise says with what schema its result will stream.
+    /// otherwise reads its first rows and keeps its cursor open for the read of the result.
     func plan(sql: String, parameters: [RecordBatch], transaction: Data?) async throws -> PlannedStatement {
         let readOnly = readOnly
-        return try await withConnection(transaction: transaction) { lease in
+        let keepsConnection: @Sendable (PlannedStatement) -> Bool = { planned in
+            if case .query(_, cursor: .some) = planned { true } else { false }
+        }
+        return try await withConnection(transaction: transaction, keepsCursors: true, keepsConnection: keepsConnection) { lease in
             let connection = lease.connection
-            return try await lease.run {
+            let sampled = try await lease.run { () throws -> SampledQuery in
                 let statement = try connection.prepare(sql)
                 let executions = Self.executions(statement, parameters)
-                if statement.columnCount > 0 && statement.isReadOnly && executions.count == 1 {
-                    if let first = executions[0] { try SQLiteParameterBinder.bind(first.batch, row: first.row, to: statement) }
-                    return try SQLiteSample.run(statement)
+                guard statement.columnCount > 0 && statement.isReadOnly && executions.count == 1 else {
+                    if readOnly && !statement.isReadOnly {
+                        statement.finalize()
+                        throw FlightError(.permissionDenied, "the server is read-only")
+                    }
+                    return .execute(statement)
                 }
-                if readOnly && !statement.isReadOnly {
-                    throw FlightError(.permissionDenied, "the server is read-only")
+                if let first = executions[0] { try SQLiteParameterBinder.bind(first.batch, row: first.row, to: statement) }
+                let sample = try SQLiteSample(statement)
+                let schema = sample.schema(of: statement)
+                guard sample.finished else {
+                    return .open(schema, SQLiteOpenCursor(.open(statement, held: sample.held), schema: schema, sql: sql,
+                                                          transaction: lease.transaction))
                 }
-                return try Self.execute(statement, executions, on: connection)
+                statement.reset()
+                let batch = try SQLiteBatchReader(statement: statement, schema: schema).batch(of: sample.held)
+                return .planned(.complete(schema, batch.length > 0 ? [batch] : [], changed: 0))
+            }
+            switch sampled {
+            case .planned(let planned):
+                return planned
+            case .open(let schema, let cursor):
+                return .query(schema, cursor: try await keepOpen(cursor, on: lease))
+            case .execute(let statement):
+                // What the transaction's open cursors would read after a write is not defined.
+                if let transaction = lease.transaction { await dropCursors { $0.transaction === transaction } }
+                defer { writingCommands.add(1, ordering: .releasing) }
+                do {
+                    return try await lease.run {
+                        defer { statement.finalize() }
+                        return try Self.execute(statement, Self.executions(statement, parameters), on: connection)
+                    }
+                } catch {
+                    try? await lease.runRegardless { statement.finalize() }
+                    throw error
+                }
             }
         }
     }
@@ -141,26 +190,33 @@ extension SQLiteEngine {
         }
     }
 
-    /// Streams the result of `sql` (run once per parameter row) to `sink`, preparing the next
-    /// batch while the last one is being sent.
-    func stream(sql: String, parameters: [RecordBatch], transaction: Data?, into sink: RecordBatchSink) async throws {
-        try await withConnection(transaction: transaction) { lease in
+    /// Streams the result of `sql` to `sink`: from the cursor its plan left open when it still
+    /// waits (`cursor`), else by running it again (once per parameter row) with the same
+    /// batches: first the rows a plan samples, then batches of the reader's size.
+    func stream(sql: String, parameters: [RecordBatch], transaction: Data?, cursor: Data?, into sink: RecordBatchSink) async throws {
+        if let cursor, let open = takeCursor(cursor, sql: sql) {
+            return try await stream(cursor: open, into: sink)
+        }
+        try await withConnection(transaction: transaction, keepsCursors: true) { lease in
             let connection = lease.connection
             let statement = try await lease.run { try connection.prepare(sql) }
             do {
                 for execution in Self.executions(statement, parameters) {
-                    let box = try await lease.run {
+                    let (box, first) = try await lease.run { () throws -> (ReaderBox?, RecordBatch) in
                         statement.reset()
                         statement.clearBindings()
                         if let execution { try SQLiteParameterBinder.bind(execution.batch, row: execution.row, to: statement) }
-                        return ReaderBox(try SQLiteBatchReader(statement: statement, schema: sink.schema))
+                        let sample = try SQLiteSample(statement)
+                        guard statement.columnCount == sink.schema.fields.count else {
+                            throw FlightError(.aborted, "the query now returns \(statement.columnCount) columns instead of \(sink.schema.fields.count): the database schema changed under it")
+                        }
+                        let reader = try SQLiteBatchReader(statement: statement, schema: sink.schema)
+                        let first = try reader.batch(of: sample.held)
+                        // A finished statement would run again if stepped: reset it, read no more.
+                        if sample.finished { statement.reset() }
+                        return (sample.finished ? nil : ReaderBox(reader), first)
                     }
-                    var next = try await lease.run { try box.next() }
-                    while let batch = next {
-                        async let following = lease.run { try box.next() }
-                        try await withClientProgress("the reader of the result") { try await sink.write(batch) }
-                        next = try await following
-                    }
+                    try await send(first, then: box, on: lease, into: sink)
                 }
             } catch {
                 try? await lease.runRegardless { statement.finalize() }
@@ -172,10 +228,13 @@ extension SQLiteEngine {
         }
     }
 
-    /// The FlightInfo of a statement: planned here, published through the manager.
-    func flightInfo(sql: String, parameters: [RecordBatch], transaction: Data?, descriptor: FlightDescriptor) async throws -> FlightInfo {
+    /// The FlightInfo of a statement: planned here (unless `planned` already is), published
+    /// through the manager.
+    func flightInfo(sql: String, parameters: [RecordBatch], transaction: Data?, descriptor: FlightDescriptor,
+                    planned: PlannedStatement? = nil) async throws -> FlightInfo {
         let info: FlightInfo
-        switch try await plan(sql: sql, parameters: parameters, transaction: transaction) {
+        let planned = if let planned { planned } else { try await plan(sql: sql, parameters: parameters, transaction: transaction) }
+        switch planned {
         case .changed(let count):
             return FlightInfo(schema: Schema([]), descriptor: descriptor, endpoints: [], totalRecords: count)
         case .complete(let schema, let batches, let changed):
@@ -186,9 +245,14 @@ extension SQLiteEngine {
                                                                     partition: held), for: descriptor)
             complete.totalRecords = schema.fields.isEmpty ? changed : Int64(batches.reduce(0) { $0 + $1.length })
             info = complete
-        case .query(let schema):
-            info = try await manager.distribute(SQLiteQuery(schema: schema, partition: partition(sql: sql, parameters: parameters, transaction: transaction)),
-                                                for: descriptor)
+        case .query(let schema, let cursor):
+            let partition = partition(sql: sql, parameters: parameters, transaction: transaction, cursor: cursor)
+            do {
+                info = try await manager.distribute(SQLiteQuery(schema: schema, partition: partition), for: descriptor)
+            } catch {
+                if let cursor, let open = takeCursor(cursor, sql: sql) { await release(open) }
+                throw error
+            }
         }
         return FlightSQLTickets.wrap(info)
     }
@@ -202,7 +266,7 @@ extension SQLiteEngine {
     }
 
     public func schemaStatement(_ command: CommandStatementQuery, context: FlightCallContext) async throws -> Schema {
-        try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil) { lease in
+        try await withConnection(transaction: command.hasTransactionID ? command.transactionID : nil, keepsCursors: true) { lease in
             let connection = lease.connection
             return try await lease.run {
                 let statement = try connection.prepare(command.query)
@@ -241,20 +305,52 @@ extension SQLiteEngine {
     public func createPreparedStatement(_ request: ActionCreatePreparedStatementRequest, context: FlightCallContext) async throws -> ActionCreatePreparedStatementResult {
         let transaction = request.hasTransactionID ? request.transactionID : nil
         logger.debug("prepare", metadata: ["peer": "\(context.peer)", "sql": "\(request.query)"])
-        let statement = try await withConnection(transaction: transaction) { lease in
+        let keepsConnection: @Sendable ((PreparedStatement, SQLiteOpenCursor?)) -> Bool = { made in
+            if case .open? = made.1?.rows, made.1?.transaction == nil { true } else { false }
+        }
+        let stamp = changeStamp()
+        let (statement, cursor) = try await withConnection(transaction: transaction, keepsCursors: true, keepsConnection: keepsConnection) { lease in
             let connection = lease.connection
-            return try await lease.run {
+            let made = try await lease.run { () throws -> (PreparedStatement, SQLiteOpenCursor?) in
                 let statement = try connection.prepare(request.query)
                 let isQuery = statement.columnCount > 0 && statement.isReadOnly
                 let parameters = Schema((0..<statement.parameterCount).map { index in
                     Field(statement.parameterName(index) ?? "$\(index + 1)", SQLiteEngine.parameterType)
                 })
-                let dataset = statement.columnCount == 0 ? Schema([]) : try SQLiteTypeMapping.inferSchema(statement, sampleRows: SQLiteSample.rows)
-                return PreparedStatement(sql: request.query, transaction: transaction, owner: context.connectionID,
-                                         datasetSchema: dataset, parameterSchema: parameters, isQuery: isQuery)
+                var dataset = Schema([])
+                var cursor: SQLiteOpenCursor?
+                if isQuery && statement.parameterCount == 0 {
+                    // Its execution runs the same statement: the rows read here for the schema are
+                    // its first rows, and the cursor goes on from them (see `planFromPreparation`).
+                    let sample = try SQLiteSample(statement)
+                    dataset = sample.schema(of: statement)
+                    if sample.finished {
+                        statement.reset()
+                        let batch = try SQLiteBatchReader(statement: statement, schema: dataset).batch(of: sample.held)
+                        cursor = SQLiteOpenCursor(.complete(batch.length > 0 ? [batch] : []), schema: dataset, sql: request.query,
+                                                  transaction: lease.transaction, stamp: stamp)
+                    } else {
+                        cursor = SQLiteOpenCursor(.open(statement, held: sample.held), schema: dataset, sql: request.query,
+                                                  transaction: lease.transaction, stamp: stamp)
+                    }
+                } else if statement.columnCount > 0 {
+                    dataset = try SQLiteTypeMapping.inferSchema(statement, sampleRows: SQLiteSample.rows)
+                }
+                return (PreparedStatement(sql: request.query, transaction: transaction, owner: context.connectionID,
+                                          datasetSchema: dataset, parameterSchema: parameters, isQuery: isQuery), cursor)
             }
+            // A transaction's open cursor is one more use of it, from before it can be taken.
+            if case .open? = made.1?.rows { lease.transaction?.enter() }
+            return made
         }
-        let handle = try prepared.insert(statement)
+        let handle: Data
+        do {
+            handle = try prepared.insert(statement)
+        } catch {
+            if let cursor { await release(cursor) }
+            throw error
+        }
+        if let cursor, keep(cursor, as: handle) == nil { await release(cursor) }
         endSessionWithConnection(context)
         var result = ActionCreatePreparedStatementResult()
         result.preparedStatementHandle = handle
@@ -266,6 +362,7 @@ extension SQLiteEngine {
 
     public func closePreparedStatement(_ request: ActionClosePreparedStatementRequest, context: FlightCallContext) async throws {
         try prepared.remove(request.preparedStatementHandle)
+        if let cursor = cursors.withLock({ $0.removeValue(forKey: request.preparedStatementHandle) }) { await release(cursor) }
     }
 
     func preparedStatement(_ handle: Data) throws(FlightError) -> PreparedStatement {
@@ -289,7 +386,9 @@ extension SQLiteEngine {
 
     public func flightInfoPreparedStatement(_ command: CommandPreparedStatementQuery, descriptor: FlightDescriptor, context: FlightCallContext) async throws -> FlightInfo {
         let statement = try preparedStatement(command.preparedStatementHandle)
-        return try await flightInfo(sql: statement.sql, parameters: statement.parameters, transaction: statement.transaction, descriptor: descriptor)
+        let planned = try await planFromPreparation(command.preparedStatementHandle, sql: statement.sql)
+        return try await flightInfo(sql: statement.sql, parameters: statement.parameters, transaction: statement.transaction,
+                                    descriptor: descriptor, planned: planned)
     }
 
     public func schemaPreparedStatement(_ command: CommandPreparedStatementQuery, context: FlightCallContext) async throws -> Schema {

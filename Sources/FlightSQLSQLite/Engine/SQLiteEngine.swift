@@ -31,6 +31,14 @@ public final class SQLiteEngine: FlightSQLService {
     let pool: SQLiteConnectionPool
     let transactions = Mutex<[Data: SQLiteTransaction]>([:])
     let prepared: PreparedStatementTable<PreparedStatement>
+    /// Queries planned and not yet read, by id: their statements wait open (see `SQLiteOpenCursor`).
+    let cursors = Mutex<[Data: SQLiteOpenCursor]>([:])
+    /// Planned queries whose cursors wait at most: half the connections, so that queries
+    /// planned and never read leave connections for the rest. Beyond it a query runs again
+    /// when it is read.
+    let maximumOpenCursors: Int
+    /// Commands that may have written, counted as they end (see `SQLiteChangeStamp`).
+    let writingCommands = Atomic<UInt64>(0)
     /// Session options by client connection (`FlightCallContext.connectionID`).
     let sessions = Mutex<[UInt64: [String: SessionOptionValue]]>([:])
     /// Client connections whose close ends their session (see `endSessionWithConnection`).
@@ -68,6 +76,7 @@ public final class SQLiteEngine: FlightSQLService {
         self.logger = logger
         self.transactionIdleTimeout = transactionIdleTimeout
         pool = SQLiteConnectionPool(path: path, readOnly: readOnly, maximum: maximumConnections, waitTimeout: connectionWaitTimeout)
+        maximumOpenCursors = max(1, maximumConnections) / 2
         // Open one connection now, so that a bad path fails at start-up rather than at the first call.
         do {
             let first = try SQLiteConnection(path: path, readOnly: readOnly, create: !readOnly)
@@ -84,6 +93,7 @@ public final class SQLiteEngine: FlightSQLService {
                     try? await Task.sleep(for: period)
                     guard let self else { return }
                     self.endIdleTransactions()
+                    await self.dropStaleCursors()
                 }
             }
         }
@@ -102,9 +112,11 @@ public final class SQLiteEngine: FlightSQLService {
     }
 
     /// Returns a forgotten transaction's connection to the pool (which rolls back what is
-    /// left open) once the commands and streams still using it are done.
+    /// left open) once its open cursors are closed and the commands and streams still using
+    /// it are done.
     func releaseWhenUnused(_ transaction: SQLiteTransaction) {
         Task {
+            await dropCursors { $0.transaction === transaction }
             await transaction.waitUntilUnused()
             pool.release(transaction.connection)
         }
@@ -124,6 +136,13 @@ public final class SQLiteEngine: FlightSQLService {
     /// Rolls back open transactions and closes every connection.
     public func close() {
         sweeper.withLock { $0?.cancel() }
+        let waiting = cursors.withLock { table in
+            defer { table = [:] }
+            return Array(table.values)
+        }
+        for cursor in waiting {
+            Task { await release(cursor) }
+        }
         let open = transactions.withLock { table in
             defer { table = [:] }
             return Array(table.values)
@@ -136,7 +155,16 @@ public final class SQLiteEngine: FlightSQLService {
     /// is nil. A transaction's connection is locked per piece of work (`SQLiteLease.run`), not
     /// for all of `body`, so that a result stream waiting for its reader does not block the
     /// transaction's other commands (two cursors read in turn).
-    func withConnection<T: Sendable>(transaction: Data?, _ body: (SQLiteLease) async throws -> T) async throws -> T {
+    ///
+    /// Unless `keepsCursors` (reading and planning queries), the transaction's open cursors are
+    /// closed first: what they would read after the command is not defined. A pooled connection
+    /// goes back to the pool afterwards unless `keepsConnection` says that `body`'s result now
+    /// owns it (an open cursor).
+    func withConnection<T: Sendable>(transaction: Data?, keepsCursors: Bool = false,
+                                     keepsConnection: @Sendable (T) -> Bool = { _ in false },
+                                     _ body: (SQLiteLease) async throws -> T) async throws -> T {
+        // Any command but planning, reading and preparing queries may write.
+        defer { if !keepsCursors { writingCommands.add(1, ordering: .releasing) } }
         if let transaction, !transaction.isEmpty {
             // Looked up and entered at once, so that a transaction being ended either is not
             // found or waits for this use before its connection goes back to the pool.
@@ -147,6 +175,7 @@ public final class SQLiteEngine: FlightSQLService {
             }
             guard let open = found else { throw FlightError(.notFound, "unknown transaction (it may have ended)") }
             defer { open.leave() }
+            if !keepsCursors { await dropCursors { $0.transaction === open } }
             do {
                 return try await body(SQLiteLease(connection: open.connection, transaction: open))
             } catch {
@@ -154,12 +183,15 @@ public final class SQLiteEngine: FlightSQLService {
             }
         }
         let connection = try await pool.acquire()
-        defer { pool.release(connection) }
+        let result: T
         do {
-            return try await body(SQLiteLease(connection: connection, transaction: nil))
+            result = try await body(SQLiteLease(connection: connection, transaction: nil))
         } catch {
+            pool.release(connection)
             throw Self.status(error)
         }
+        if !keepsConnection(result) { pool.release(connection) }
+        return result
     }
 
     /// The gRPC status a client sees for `error`.
