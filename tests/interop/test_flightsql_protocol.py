@@ -206,3 +206,21 @@ def test_a_read_only_query_read_twice_gives_the_same_batches(start_sql_server, t
         assert [len(b) for b in reads[0]] == [len(b) for b in reads[1]]
         assert len(reads[0][0]) == 1024 and sum(len(b) for b in reads[0]) == 100000
         assert pa.Table.from_batches(reads[0]).equals(pa.Table.from_batches(reads[1]))
+
+
+def test_an_ingest_of_a_schema_without_batches_creates_the_empty_table(client, database):
+    # What a client that sends the schema message and no batches means (the ADBC driver sends
+    # no message at all for an empty table; see test_flightsql_adbc).
+    options = field_bytes(1, field_varint(1, 1) + field_varint(2, 1))  # create if missing, fail if it exists
+    descriptor = flight.FlightDescriptor.for_command(command("CommandStatementIngest", options + s(2, "made_empty")))
+    schema = pa.schema([("k", pa.int64()), ("name", pa.utf8())])
+    writer, reader = client.do_put(descriptor, schema)
+    writer.done_writing()
+    reader.read()
+    writer.close()
+    db = sqlite3.connect(database)
+    try:
+        assert [(r[1], r[2]) for r in db.execute("PRAGMA table_info(made_empty)")] == [("k", "INTEGER"), ("name", "TEXT")]
+        assert db.execute("SELECT count(*) FROM made_empty").fetchone() == (0,)
+    finally:
+        db.close()
