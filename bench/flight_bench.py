@@ -3,8 +3,10 @@
 Servers: pyarrow's Flight server and our `flight-bench serve`, both serving four int64
 columns (a, b, c, d; value = row index) per stream. Clients: pyarrow and our `flight-bench get`
 / `put`. 10 million rows per stream, 1 and 4 concurrent streams. The four pairings take turns
-in 5 rounds; each measurement repeats its streams for at least a second. Prints the median
-GB/s with minimum and maximum, and the ratio of the medians.
+in 5 rounds; each measurement repeats its streams for at least a second. Each round also
+measures the loopback limit: one plain TCP connection moving bytes through a 1 MiB buffer
+(`flight-bench tcp`). Prints the median GB/s with minimum and maximum, the ratio of the
+medians to pyarrow with pyarrow, and each median as a fraction of the TCP median.
 
 Usage: python bench/flight_bench.py PATH_TO_FLIGHT_BENCH [ROWS]
 """
@@ -106,6 +108,13 @@ def ours(tool, mode, uri, streams, rows):
     return result["bytes"], result["seconds"]
 
 
+def tcp(tool):
+    out = subprocess.run([tool, "tcp", "--bytes", "1000000000", "--min-seconds", str(MIN_SECONDS), "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["bytes"], result["seconds"]
+
+
 def main():
     tool = sys.argv[1]
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000_000
@@ -118,7 +127,8 @@ def main():
     try:
         print(f"Flight on loopback: 4 int64 columns, {rows:,} rows ({rows * 32 / 1e6:.0f} MB) per stream; "
               f"{ROUNDS} rounds, the pairings in turn, each measurement >= {MIN_SECONDS} s")
-        print(f"{'call':<6} {'streams':>7}  {'client/server':<18} {'GB/s median (min-max)':>22} {'vs pyarrow/pyarrow':>19}")
+        results = []
+        loopback = []
         for call in ["get", "put"]:
             for streams in [1, 4]:
                 pairs = [("pyarrow/pyarrow", lambda: (py_get(py_uri, streams) if call == "get" else py_put(py_uri, streams, rows))),
@@ -130,10 +140,19 @@ def main():
                     for name, run in pairs:
                         nbytes, seconds = run()
                         rates[name].append(nbytes / seconds / 1e9)
-                baseline = statistics.median(rates["pyarrow/pyarrow"])
-                for name, _ in pairs:
-                    ratio = statistics.median(rates[name]) / baseline
-                    print(f"{'DoGet' if call == 'get' else 'DoPut':<6} {streams:>7}  {name:<18} {spread(rates[name]):>22} {ratio:>18.2f}x")
+                    nbytes, seconds = tcp(tool)
+                    loopback.append(nbytes / seconds / 1e9)
+                results.append((call, streams, pairs, rates))
+        limit = statistics.median(loopback)
+        print(f"TCP loopback, one connection: {spread(loopback)} GB/s (median (min-max) of {len(loopback)}, "
+              "one after each round of the pairings)")
+        print(f"{'call':<6} {'streams':>7}  {'client/server':<18} {'GB/s median (min-max)':>22} {'vs pyarrow/pyarrow':>19} {'of TCP':>7}")
+        for call, streams, pairs, rates in results:
+            baseline = statistics.median(rates["pyarrow/pyarrow"])
+            for name, _ in pairs:
+                median = statistics.median(rates[name])
+                print(f"{'DoGet' if call == 'get' else 'DoPut':<6} {streams:>7}  {name:<18} {spread(rates[name]):>22} "
+                      f"{median / baseline:>18.2f}x {median / limit:>6.0%}")
     finally:
         our_server.terminate()
         py_server.shutdown()

@@ -15,7 +15,7 @@ struct FlightBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flight-bench",
         abstract: "Measure Arrow Flight throughput.",
-        subcommands: [Serve.self, Get.self, Put.self, Read.self])
+        subcommands: [Serve.self, Get.self, Put.self, Read.self, TCP.self])
 }
 
 /// Four int64 columns a, b, c, d whose values are the row index, like Arrow C++'s benchmark server.

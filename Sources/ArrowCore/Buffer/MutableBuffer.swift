@@ -43,6 +43,17 @@ public struct MutableBuffer: ~Copyable {
         count += bytes.count
     }
 
+    /// The room after the written bytes, up to the capacity, for a writer that fills it in
+    /// place (a socket read); `commitWritten(_:)` then counts what it wrote there.
+    public var unwrittenTail: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: allocation.base + count, count: allocation.capacity - count)
+    }
+
+    /// Counts `n` bytes written in place at the start of `unwrittenTail` (clamped to it).
+    public mutating func commitWritten(_ n: Int) {
+        count += Swift.min(Swift.max(n, 0), allocation.capacity - count)
+    }
+
     /// Appends the bytes of an array.
     public mutating func append(contentsOf bytes: [UInt8]) {
         bytes.withUnsafeBytes { append(contentsOf: $0) }

@@ -35,6 +35,16 @@ struct GRPCMessageAssembler: ~Copyable {
     /// The length of the message being received (its buffer is reserved at that size), or 0.
     var committedBytes: Int { Swift.max(expected, 0) }
 
+    /// Where the rest of the body of the message being received goes, once its buffer is
+    /// placed: bytes read straight there (from the socket) and then passed to `append` at that
+    /// address are kept where they are instead of being copied. Nil between messages.
+    var inPlaceTarget: UnsafeMutableRawBufferPointer? {
+        guard expected >= 0, placed else { return nil }
+        let missing = padding + expected - body.count
+        guard missing > 0 else { return nil }
+        return UnsafeMutableRawBufferPointer(rebasing: body.unwrittenTail.prefix(missing))
+    }
+
     /// Appends `bytes` and returns the messages they complete.
     mutating func append(_ bytes: UnsafeRawBufferPointer) throws(FlightError) -> [Buffer] {
         var out: [Buffer] = []
@@ -72,7 +82,12 @@ struct GRPCMessageAssembler: ~Copyable {
                 placed = true
             }
             let take = Swift.min(padding + expected - body.count, bytes.count - position)
-            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + take)]))
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[position..<(position + take)])
+            if piece.baseAddress != nil && piece.baseAddress == UnsafeRawPointer(body.unwrittenTail.baseAddress) {
+                body.commitWritten(take)
+            } else {
+                body.append(contentsOf: piece)
+            }
             position += take
             if body.count == padding + expected {
                 let whole = body.takeAndReset(capacity: 0)

@@ -125,6 +125,15 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     private var outboundFramesBytes = 0
     private var readBuffer: UnsafeMutableRawPointer
     private let readBufferSize = 256 << 10
+    /// The DATA frame being received (unpadded), and the payload bytes it has still to bring:
+    /// while they go to a message whose buffer is placed, the socket is read straight into
+    /// that buffer (see `directReadTarget`).
+    private var dataFrame: (stream: Int32, remaining: Int)?
+    /// Direct reads smaller than this go through `readBuffer`: a syscall for little is dearer
+    /// than the copy it saves.
+    private static let directReadMinimum = 32 << 10
+    /// Bytes read straight into message buffers by every connection of the process, for tests.
+    static let directReadBytes = Atomic<Int>(0)
     private var watchingWrite = false
     private(set) var isClosed = false
     /// Whether the peer's first SETTINGS frame (the end of its connection preface) arrived.
@@ -170,6 +179,8 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
         nghttp2_session_callbacks_set_on_header_callback(callbacks, headerCallback)
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, frameReceivedCallback)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, dataChunkCallback)
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, beginFrameCallback)
+        nghttp2_session_callbacks_set_data_source_read_length_callback(callbacks, dataLengthCallback)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, streamCloseCallback)
         nghttp2_session_callbacks_set_on_frame_not_send_callback(callbacks, frameNotSentCallback)
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, frameSentCallback)
@@ -221,8 +232,13 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     private func readAvailable() {
         while !isClosed {
             let n: Int
+            // Payload of a large message goes straight from the socket to its buffer; nghttp2
+            // then sees it there and the assembler keeps it in place (one copy, the kernel's).
+            let direct = directReadTarget()
+            let into = direct?.baseAddress ?? readBuffer
+            let size = direct?.count ?? readBufferSize
             if let tls {
-                switch tls.read(into: readBuffer, count: readBufferSize) {
+                switch tls.read(into: into, count: size) {
                 case .bytes(let count): n = count
                 case .wouldBlock:
                     flush()
@@ -235,7 +251,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                     return
                 }
             } else {
-                n = Glibc.read(fd, readBuffer, readBufferSize)
+                n = Glibc.read(fd, into, size)
                 if n < 0 {
                     if errno == EAGAIN || errno == EWOULDBLOCK { break }
                     if errno == EINTR { continue }
@@ -248,8 +264,9 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                 }
             }
             guard let session else { return }
+            if direct != nil { Self.directReadBytes.add(n, ordering: .relaxed) }
             insideSession = true
-            let consumed = nghttp2_session_mem_recv(session, readBuffer.assumingMemoryBound(to: UInt8.self), n)
+            let consumed = nghttp2_session_mem_recv(session, into.assumingMemoryBound(to: UInt8.self), n)
             insideSession = false
             if consumed < 0 {
                 // Malformed HTTP/2: nghttp2 has queued a GOAWAY; send it, then close.
@@ -257,9 +274,32 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
                 close(reason: "HTTP/2 protocol error: \(http2Error((Int32(consumed))))")
                 return
             }
-            if n < readBufferSize && tls == nil { break }
+            if n < size && tls == nil { break }
         }
         flush()
+    }
+
+    /// Where the next read may go instead of `readBuffer`: the placed buffer of the message
+    /// that the DATA frame being received carries, for as many bytes as both the frame and the
+    /// message still have. Every byte read there is DATA payload of that stream, so nghttp2
+    /// hands it back to `dataChunk` at the same address.
+    private func directReadTarget() -> UnsafeMutableRawBufferPointer? {
+        guard let frame = dataFrame, frame.remaining >= Self.directReadMinimum,
+              let stream = streams[frame.stream], !stream.inboundFinished,
+              let target = stream.assembler.inPlaceTarget else { return nil }
+        let count = Swift.min(frame.remaining, target.count)
+        guard count >= Self.directReadMinimum else { return nil }
+        return UnsafeMutableRawBufferPointer(rebasing: target.prefix(count))
+    }
+
+    /// A frame header arrived: note an unpadded DATA frame's payload length.
+    fileprivate func beginFrame(_ header: UnsafePointer<nghttp2_frame_hd>) {
+        let padded = header.pointee.flags & UInt8(NGHTTP2_FLAG_PADDED.rawValue) != 0
+        if header.pointee.type == UInt8(NGHTTP2_DATA.rawValue) && !padded {
+            dataFrame = (header.pointee.stream_id, header.pointee.length)
+        } else {
+            dataFrame = nil
+        }
     }
 
     /// Lets nghttp2 produce frames and writes what the socket takes.
@@ -664,6 +704,7 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     }
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
+        if frame.pointee.hd.type == UInt8(NGHTTP2_DATA.rawValue) { dataFrame = nil }
         if frame.pointee.hd.type == UInt8(NGHTTP2_SETTINGS.rawValue) {
             peerSettingsReceived = true
             return
@@ -727,6 +768,9 @@ final class HTTP2Connection: EventHandler, @unchecked Sendable {
     }
 
     fileprivate func dataChunk(stream id: Int32, bytes: UnsafeRawBufferPointer) {
+        if let frame = dataFrame, frame.stream == id {
+            dataFrame = frame.remaining > bytes.count ? (id, frame.remaining - bytes.count) : nil
+        }
         guard let session else { return }
         // The connection window always goes back at once, so one slow stream never stalls the others.
         nghttp2_session_consume_connection(session, bytes.count)
@@ -831,6 +875,19 @@ private let frameReceivedCallback: nghttp2_on_frame_recv_callback = { _, frame, 
 private let dataChunkCallback: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, length, userData in
     guard let connection = connection(userData), let data else { return 0 }
     connection.dataChunk(stream: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+    return 0
+}
+
+/// DATA frames as large as the peer takes and the windows allow, not nghttp2's default of 16 KiB:
+/// fewer frames to make and parse, and a receiver of ours reads their payload straight into
+/// the message's buffer.
+private let dataLengthCallback: nghttp2_data_source_read_length_callback = { _, _, _, sessionWindow, streamWindow, maximumFrame, _ in
+    Swift.max(1, Swift.min(Int(sessionWindow), Int(streamWindow), Int(maximumFrame)))
+}
+
+private let beginFrameCallback: nghttp2_on_begin_frame_callback = { _, header, userData in
+    guard let connection = connection(userData), let header else { return 0 }
+    connection.beginFrame(header)
     return 0
 }
 
