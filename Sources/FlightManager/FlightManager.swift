@@ -176,6 +176,16 @@ public struct PartitionTask: Sendable, Hashable {
 public protocol PartitionRunner: Sendable {
     /// Writes the batches of `task` to `sink`, each with the sink's schema.
     func run(_ task: PartitionTask, into sink: RecordBatchSink) async throws
+
+    /// The query of `task` was cancelled (CancelFlightInfo, on the node it reached): called
+    /// there once for each pull task of the result, so that a runner keeping something for its
+    /// tasks (files staged for them) can free it now rather than when the tickets expire. The
+    /// tasks' streams stop with CANCELLED on every node. The default does nothing.
+    func cancelled(_ task: PartitionTask) async
+}
+
+extension PartitionRunner {
+    public func cancelled(_ task: PartitionTask) async {}
 }
 
 /// Where a partition writes its batches. The writer suspends while the reader is slow.

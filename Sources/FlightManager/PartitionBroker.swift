@@ -260,7 +260,19 @@ package final class PartitionBroker: Sendable {
     func cancel(_ info: FlightInfo) async -> CancelStatus {
         var cancelled = false
         for (id, expiry) in queries(of: info) where cancelQuery(id, expiry: expiry) { cancelled = true }
+        if cancelled { await tellRunners(cancelled: info) }
         return cancelled ? .cancelled : .notCancellable
+    }
+
+    /// Hands each pull task of `info` (tickets of ours, expired or not) to its runner's
+    /// `cancelled`: once, by the node where the cancel arrived.
+    func tellRunners(cancelled info: FlightInfo) async {
+        var seen = Set<PartitionTask>()
+        for endpoint in info.endpoints {
+            guard let ticket = try? ManagerTicket(decoding: endpoint.ticket.bytes, secret: secret, now: Int64.min),
+                  case .pull(let task, _) = ticket.body, seen.insert(task).inserted else { continue }
+            await runner(task.kind)?.cancelled(task)
+        }
     }
 
     /// Stops the query `id` on this node: its held partitions are dropped, running streams and

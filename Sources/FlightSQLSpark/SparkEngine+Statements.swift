@@ -143,7 +143,10 @@ extension SparkEngine {
             complete.totalRecords = schema.fields.isEmpty ? -1 : Int64(batches.reduce(0) { $0 + $1.length })
             info = complete
         case .query(let relation):
-            info = try await query(relation, text: SparkSQLText(sql), session: session, descriptor: descriptor)
+            // A direct read keeps the session from the idle sweep while batches flow, however
+            // long it takes.
+            let slot = sessions.withLock { $0[context.connectionID] }
+            info = try await query(relation, text: SparkSQLText(sql), session: session, descriptor: descriptor) { slot?.touch() }
         }
         return FlightSQLTickets.wrap(info)
     }
@@ -170,7 +173,8 @@ extension SparkEngine {
     }
 
     /// Plans a query: its schema from Spark's analysis, then its partitions.
-    func query(_ relation: Spark_Connect_Relation, text: SparkSQLText, session: SparkSession, descriptor: FlightDescriptor) async throws -> FlightInfo {
+    func query(_ relation: Spark_Connect_Relation, text: SparkSQLText, session: SparkSession, descriptor: FlightDescriptor,
+               inUse: @escaping @Sendable () -> Void = {}) async throws -> FlightInfo {
         var plan = Spark_Connect_Plan()
         plan.root = relation
         let mode = session.options.withLock { $0.mode } ?? configuration.defaultMode
@@ -189,19 +193,21 @@ extension SparkEngine {
         if distributed {
             return try await self.distributed(relation, schema: schema, text: text, session: session, descriptor: descriptor)
         }
-        let direct = QueryPartition.local { sink in try await Self.streamDirect(analysed, client: client, into: sink) }
+        let direct = QueryPartition.local { sink in try await Self.streamDirect(analysed, client: client, into: sink, inUse: inUse) }
         var info = try await manager.distribute(SparkQuery(schema: schema, parts: [direct]), for: descriptor)
         info.ordered = text.ordersResult
         return info
     }
 
-    /// Streams a query's Arrow batches from Spark's driver to `sink`; a cancelled read
-    /// interrupts the Spark operation.
-    static func streamDirect(_ plan: Spark_Connect_Plan, client: SparkConnectClient, into sink: RecordBatchSink) async throws {
+    /// Streams a query's Arrow batches from Spark's driver to `sink`, calling `inUse` for each;
+    /// a cancelled read interrupts the Spark operation.
+    static func streamDirect(_ plan: Spark_Connect_Plan, client: SparkConnectClient, into sink: RecordBatchSink,
+                             inUse: @Sendable () -> Void = {}) async throws {
         let operation = UUID()
         do {
             try await withTaskCancellationHandler {
                 for try await batch in client.batches(plan, operationID: operation) where batch.length > 0 {
+                    inUse()
                     try await sink.write(try SparkTypes.conform(batch, to: sink.schema))
                 }
             } onCancel: {

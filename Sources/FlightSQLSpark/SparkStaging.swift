@@ -205,4 +205,10 @@ struct SparkStagedRunner: PartitionRunner {
         }
         staging.markRead(work.query, partition: work.partition, of: work.partitions)
     }
+
+    /// A cancelled result's files are deleted at once (reads of them stop with CANCELLED).
+    func cancelled(_ task: PartitionTask) async {
+        guard let work = try? StagedTask(task) else { return }
+        staging.remove(work.query)
+    }
 }

@@ -379,3 +379,19 @@ def test_a_node_killed_before_the_read_is_covered_by_the_other(spark_cluster, sp
     table, served = read_all_endpoints(info)
     assert_same(table, spark.sql(LARGE).toArrow(), ordered=False)
     assert list(spark_cluster.staging.iterdir()) == []
+
+
+def test_cancel_flight_info_of_a_distributed_result_deletes_its_staged_files(spark_cluster):
+    from test_flightsql_protocol import field_bytes
+    a, b = two_nodes(spark_cluster)
+    info = plan(a.location, LARGE)
+    assert len(list(spark_cluster.staging.iterdir())) == 1
+    # The cancel reaches the other node than the one that planned it.
+    with flight.FlightClient(b.location) as client:
+        [result] = client.do_action(flight.Action("CancelFlightInfo", field_bytes(1, info.serialize())))
+        assert result.body.to_pybytes() == b"\x08\x01"
+        assert list(spark_cluster.staging.iterdir()) == [], "the cancelled result's files must be gone at once"
+        with pytest.raises(pa.ArrowException, match="(?i)cancel"):
+            reader = client.do_get(info.endpoints[0].ticket)
+            while True:
+                reader.read_chunk()

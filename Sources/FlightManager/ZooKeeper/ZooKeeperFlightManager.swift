@@ -284,6 +284,7 @@ public final class ZooKeeperFlightManager: FlightManager {
                 status = .cancelling
             }
         }
+        if status != .notCancellable { await broker.tellRunners(cancelled: info) }
         return status
     }
 
