@@ -231,12 +231,12 @@ final class LeafColumnReader {
                 try Self.checkEntries(entries, bytes: bytes.count)
                 var cursor = ByteCursor(bytes)
                 if maxRepetition > 0 {
-                    pageRepetition = try Self.levelsV1(&cursor, encoding: repetitionEncoding, maximum: maxRepetition, count: entries,
-                                                       what: "repetition levels")
+                    try Self.levelsV1(&cursor, encoding: repetitionEncoding, maximum: maxRepetition, count: entries,
+                                      what: "repetition levels", into: &pageRepetition)
                 }
                 if maxDefinition > 0 {
-                    pageDefinition = try Self.levelsV1(&cursor, encoding: definitionEncoding, maximum: maxDefinition, count: entries,
-                                                       what: "definition levels", lazily: true)
+                    try Self.levelsV1(&cursor, encoding: definitionEncoding, maximum: maxDefinition, count: entries,
+                                      what: "definition levels", lazily: true, into: &pageDefinition)
                 }
                 values = UnsafeRawBufferPointer(rebasing: bytes[cursor.position...])
             case .dataPageV2(let count, _, _, let pageEncoding, let definitionLength, let repetitionLength, _, _):
@@ -246,11 +246,11 @@ final class LeafColumnReader {
                 let repetitionBytes = UnsafeRawBufferPointer(rebasing: bytes[0..<Int(repetitionLength)])
                 let definitionBytes = UnsafeRawBufferPointer(rebasing: bytes[Int(repetitionLength)..<Int(repetitionLength + definitionLength)])
                 if maxRepetition > 0 {
-                    pageRepetition = try Self.levels(repetitionBytes, maximum: maxRepetition, count: entries, what: "repetition levels")
+                    try Self.levels(repetitionBytes, maximum: maxRepetition, count: entries, what: "repetition levels", into: &pageRepetition)
                 }
                 if maxDefinition > 0 {
-                    pageDefinition = try Self.levels(definitionBytes, maximum: maxDefinition, count: entries, what: "definition levels",
-                                                     lazily: true)
+                    try Self.levels(definitionBytes, maximum: maxDefinition, count: entries, what: "definition levels",
+                                    lazily: true, into: &pageDefinition)
                 }
                 values = UnsafeRawBufferPointer(rebasing: bytes[Int(repetitionLength + definitionLength)...])
             case .indexPage, .other:
@@ -296,25 +296,36 @@ final class LeafColumnReader {
     }
 
     /// A v1 page's levels: RLE with a 4-byte length, or the deprecated BIT_PACKED.
+    /// Decodes a v1 page's levels into `out` (its storage reused from page to page: a fresh
+    /// array per page is fresh memory for the kernel to clear). Empty when `lazily` and every
+    /// level is `maximum`.
     private static func levelsV1(_ cursor: inout ByteCursor, encoding: ParquetEncoding, maximum: Int, count: Int,
-                                 what: String, lazily: Bool = false) throws(ParquetError) -> [Int16] {
+                                 what: String, lazily: Bool = false, into out: inout [Int16]) throws(ParquetError) {
         switch encoding {
         case .rle:
             let length = Int(try cursor.littleEndianUInt32())
             let bytes = try cursor.take(length, what: what)
-            return try levels(bytes, maximum: maximum, count: count, what: what, lazily: lazily)
+            try levels(bytes, maximum: maximum, count: count, what: what, lazily: lazily, into: &out)
         case .bitPacked:
             let width = bitWidth(of: maximum)
             let bytes = try cursor.take(LegacyBitPacked.byteCount(values: count, bitWidth: width), what: what)
-            var out = [Int16](repeating: 0, count: count)
+            resize(&out, to: count)
             try out.withUnsafeMutableBufferPointer { (buffer) throws(ParquetError) in
                 guard let base = buffer.baseAddress else { return }
                 try LegacyBitPacked.decode(bytes, bitWidth: width, count: count, into: base)
             }
             try check(out, maximum: maximum, what: what)
-            return out
         default:
             throw ParquetError("\(what) encoded \(encoding)")
+        }
+    }
+
+    /// `out` with `count` levels, keeping its storage.
+    private static func resize(_ out: inout [Int16], to count: Int) {
+        if out.count > count {
+            out.removeLast(out.count - count)
+        } else if out.count < count {
+            out.append(contentsOf: repeatElement(0, count: count - out.count))
         }
     }
 
@@ -333,16 +344,18 @@ final class LeafColumnReader {
     /// RLE / bit-packed levels, each at most `maximum`; empty when they are all `maximum` and
     /// `lazily` allows leaving them undecoded.
     private static func levels(_ bytes: UnsafeRawBufferPointer, maximum: Int, count: Int, what: String,
-                               lazily: Bool = false) throws(ParquetError) -> [Int16] {
-        if lazily && count > 0 && isOneRun(bytes, of: maximum, count: count) { return [] }
+                               lazily: Bool = false, into out: inout [Int16]) throws(ParquetError) {
+        if lazily && count > 0 && isOneRun(bytes, of: maximum, count: count) {
+            out.removeAll(keepingCapacity: true)
+            return
+        }
         var decoder = try RLEHybridDecoder(bytes, bitWidth: bitWidth(of: maximum))
-        var out = [Int16](repeating: 0, count: count)
+        resize(&out, to: count)
         try out.withUnsafeMutableBufferPointer { (buffer) throws(ParquetError) in
             guard let base = buffer.baseAddress else { return }
             try decoder.decodeExactly(into: base, count: count, what: what)
         }
         try check(out, maximum: maximum, what: what)
-        return out
     }
 
     private static func check(_ levels: [Int16], maximum: Int, what: String) throws(ParquetError) {
