@@ -86,6 +86,7 @@ bench: deps
 	swift build -c release --product parquet
 	$(PYTHON) bench/ipc_bench.py .build/release/arrow-bench
 	$(PYTHON) bench/flight_bench.py .build/release/flight-bench
+	$(PYTHON) bench/flight_server_cpu.py .build/release/flight-bench
 	$(PYTHON) bench/flightsql_bench.py .build/release/flight-sql-server
 	$(PYTHON) bench/parquet_bench.py .build/release/arrow-bench
 	$(PYTHON) bench/parquet_read_bench.py .build/release/arrow-bench .build/release/parquet

@@ -66,6 +66,25 @@ final class SQLiteOpenCursor: @unchecked Sendable {
         self.stamp = stamp
     }
 
+    /// Reads the first rows of `statement` (a query, parameters bound): the cursor left after
+    /// them, or the whole result when it ends within them (the statement then reset).
+    static func sample(_ statement: SQLiteStatement, sql: String, transaction: SQLiteTransaction?,
+                       stamp: SQLiteChangeStamp? = nil) throws -> SQLiteOpenCursor {
+        let sample = try SQLiteSample(statement)
+        let schema = sample.schema(of: statement)
+        guard sample.finished else {
+            return SQLiteOpenCursor(.open(statement, held: sample.held), schema: schema, sql: sql, transaction: transaction, stamp: stamp)
+        }
+        statement.reset()
+        let batch = try SQLiteBatchReader(statement: statement, schema: schema).batch(of: sample.held)
+        return SQLiteOpenCursor(.complete(batch.length > 0 ? [batch] : []), schema: schema, sql: sql, transaction: transaction, stamp: stamp)
+    }
+
+    /// Whether its statement is still open (it holds a connection, or a use of its transaction).
+    var isOpen: Bool {
+        if case .open = rows { true } else { false }
+    }
+
     /// The lease its statement runs under, while it is open.
     var lease: SQLiteLease? {
         guard case .open(let statement, _) = rows else { return nil }
@@ -113,10 +132,10 @@ extension SQLiteEngine {
     /// Keeps an open cursor made on `lease` (one more use of its transaction, if any), or, when
     /// the table is full, finalizes its statement; returns its id if it was kept. The caller
     /// leaves a kept cursor's pooled connection out of the pool.
-    func keepOpen(_ cursor: SQLiteOpenCursor, on lease: SQLiteLease, as id: Data = newHandle()) async throws -> Data? {
+    func keepOpen(_ cursor: SQLiteOpenCursor, on lease: SQLiteLease) async throws -> Data? {
         // A transaction's cursor is one more use of it, from before it can be taken.
         lease.transaction?.enter()
-        if let id = keep(cursor, as: id) { return id }
+        if let id = keep(cursor) { return id }
         lease.transaction?.leave()
         if case .open(let statement, _) = cursor.rows { try await lease.runRegardless { statement.finalize() } }
         return nil

@@ -72,10 +72,8 @@ struct SQLiteSample {
 
 /// What the first look at a statement being planned gave.
 enum SampledQuery: Sendable {
-    /// A query's whole result.
-    case planned(PlannedStatement)
-    /// A query with more rows: its schema, and its cursor after the first rows.
-    case open(Schema, SQLiteOpenCursor)
+    /// A query: its first rows read (see `SQLiteOpenCursor.sample`).
+    case query(SQLiteOpenCursor)
     /// A statement to run now: it writes, or runs once per parameter row.
     case execute(SQLiteStatement)
 }
@@ -111,21 +109,12 @@ extension SQLiteEngine {
                     return .execute(statement)
                 }
                 if let first = executions[0] { try SQLiteParameterBinder.bind(first.batch, row: first.row, to: statement) }
-                let sample = try SQLiteSample(statement)
-                let schema = sample.schema(of: statement)
-                guard sample.finished else {
-                    return .open(schema, SQLiteOpenCursor(.open(statement, held: sample.held), schema: schema, sql: sql,
-                                                          transaction: lease.transaction))
-                }
-                statement.reset()
-                let batch = try SQLiteBatchReader(statement: statement, schema: schema).batch(of: sample.held)
-                return .planned(.complete(schema, batch.length > 0 ? [batch] : [], changed: 0))
+                return .query(try SQLiteOpenCursor.sample(statement, sql: sql, transaction: lease.transaction))
             }
             switch sampled {
-            case .planned(let planned):
-                return planned
-            case .open(let schema, let cursor):
-                return .query(schema, cursor: try await keepOpen(cursor, on: lease))
+            case .query(let cursor):
+                if case .complete(let batches) = cursor.rows { return .complete(cursor.schema, batches, changed: 0) }
+                return .query(cursor.schema, cursor: try await keepOpen(cursor, on: lease))
             case .execute(let statement):
                 // What the transaction's open cursors would read after a write is not defined.
                 if let transaction = lease.transaction { await dropCursors { $0.transaction === transaction } }
@@ -306,7 +295,7 @@ extension SQLiteEngine {
         let transaction = request.hasTransactionID ? request.transactionID : nil
         logger.debug("prepare", metadata: ["peer": "\(context.peer)", "sql": "\(request.query)"])
         let keepsConnection: @Sendable ((PreparedStatement, SQLiteOpenCursor?)) -> Bool = { made in
-            if case .open? = made.1?.rows, made.1?.transaction == nil { true } else { false }
+            made.1?.isOpen == true && made.1?.transaction == nil
         }
         let stamp = changeStamp()
         let (statement, cursor) = try await withConnection(transaction: transaction, keepsCursors: true, keepsConnection: keepsConnection) { lease in
@@ -322,17 +311,9 @@ extension SQLiteEngine {
                 if isQuery && statement.parameterCount == 0 {
                     // Its execution runs the same statement: the rows read here for the schema are
                     // its first rows, and the cursor goes on from them (see `planFromPreparation`).
-                    let sample = try SQLiteSample(statement)
-                    dataset = sample.schema(of: statement)
-                    if sample.finished {
-                        statement.reset()
-                        let batch = try SQLiteBatchReader(statement: statement, schema: dataset).batch(of: sample.held)
-                        cursor = SQLiteOpenCursor(.complete(batch.length > 0 ? [batch] : []), schema: dataset, sql: request.query,
-                                                  transaction: lease.transaction, stamp: stamp)
-                    } else {
-                        cursor = SQLiteOpenCursor(.open(statement, held: sample.held), schema: dataset, sql: request.query,
-                                                  transaction: lease.transaction, stamp: stamp)
-                    }
+                    let sampled = try SQLiteOpenCursor.sample(statement, sql: request.query, transaction: lease.transaction, stamp: stamp)
+                    dataset = sampled.schema
+                    cursor = sampled
                 } else if statement.columnCount > 0 {
                     dataset = try SQLiteTypeMapping.inferSchema(statement, sampleRows: SQLiteSample.rows)
                 }
@@ -340,7 +321,7 @@ extension SQLiteEngine {
                                           datasetSchema: dataset, parameterSchema: parameters, isQuery: isQuery), cursor)
             }
             // A transaction's open cursor is one more use of it, from before it can be taken.
-            if case .open? = made.1?.rows { lease.transaction?.enter() }
+            if made.1?.isOpen == true { lease.transaction?.enter() }
             return made
         }
         let handle: Data
