@@ -14,16 +14,21 @@ public final class AlignedAllocation: BufferOwner, @unchecked Sendable {
     /// The alignment of every allocation ArrowCore makes, as the Arrow format recommends.
     public static let alignment = 64
 
+    /// The size of the block behind `base`, which `ArrowMemory` may keep for reuse when freed.
+    private let blockSize: Int
+
     /// Allocates `capacity` bytes (at least one), zero-filled unless `zeroed` is false, in which
     /// case the caller writes every byte before a `Buffer` exposes it.
+    ///
+    /// Large allocations may reuse a block freed a moment before (see `ArrowMemory`).
     public init(capacity: Int, zeroed: Bool = true) {
         let size = Swift.max(capacity, 1)
-        base = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: Self.alignment)
+        (base, blockSize) = BlockCache.shared.allocate(size)
         if zeroed { base.initializeMemory(as: UInt8.self, repeating: 0, count: size) }
         self.capacity = capacity
     }
 
-    deinit { base.deallocate() }
+    deinit { BlockCache.shared.deallocate(base, size: blockSize) }
 }
 
 /// Immutable bytes with an owner.
