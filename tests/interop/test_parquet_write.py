@@ -3,6 +3,8 @@ generator of test_parquet_random.py) written by `parquet from-arrow` with every 
 version, dictionary on and off, small pages and row groups, and read back by
 `pyarrow.parquet.read_table` as it reads its own file of the same table, type by type, and
 equal to the table value by value. Our reader reads the same files equal too."""
+import math
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -81,6 +83,36 @@ def test_statistics_match_the_data(parquet_bin, tmp_path):
                 continue
             assert stats.min == min(values), name
             assert stats.max == max(values), name
+
+
+@pytest.mark.parametrize("dictionary", ["on", "off"])
+def test_float_statistics_leave_out_nan_and_widen_zeros(parquet_bin, tmp_path, dictionary):
+    nan = float("nan")
+    columns = {
+        "mixed": [3.5, nan, -2.25, None, 7.0, nan, 0.5],
+        "zeros": [0.0, 0.0, 0.0, 0.0, 0.0],
+        "negative_zero": [-0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+        "infinities": [1.0, float("inf"), nan, float("-inf"), 2.0, 3.0, 4.0, 5.0, 6.0],
+        "all_nan": [nan, nan, nan, nan, nan],
+    }
+    for name, values in columns.items():
+        for rows in (len(values), 4 * len(values) + 3):
+            data = pa.table({"x": pa.array((values * 5)[:rows], pa.float64())})
+            path = write_ours(parquet_bin, data, tmp_path, ["--dictionary", dictionary])
+            # repr tells NaN, -0.0 and 0.0 apart and finds NaN equal to NaN.
+            assert [repr(v) for v in pq.read_table(path).column("x").to_pylist()] == [repr(v) for v in data.column("x").to_pylist()]
+            stats = pq.ParquetFile(path).metadata.row_group(0).column(0).statistics
+            numbers = [v for v in data.column("x").to_pylist() if v is not None and v == v]
+            if not numbers:
+                assert stats is None or not stats.has_min_max, name
+                continue
+            low, high = min(numbers), max(numbers)
+            # The format's rule for zeros: a minimum of zero is written -0.0, a maximum +0.0.
+            assert stats.min == low and stats.max == high, (name, rows, stats.min, stats.max)
+            if low == 0:
+                assert math.copysign(1, stats.min) < 0, name
+            if high == 0:
+                assert math.copysign(1, stats.max) > 0, name
 
 
 def test_an_empty_table_and_a_table_of_nulls(parquet_bin, tmp_path):

@@ -4,6 +4,7 @@ import Foundation
 /// The RLE / bit-packed hybrid encoding: runs of eight or more equal values as RLE runs, the
 /// rest bit-packed in groups of eight (the last group padded with zeros).
 enum RLEHybridEncoder {
+    /// Appends `values`, each of at most `bitWidth` bits (1 to 32: levels and dictionary indices).
     static func encode<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>, bitWidth: Int, into out: inout [UInt8]) {
         let n = values.count
         guard n > 0, let v = values.baseAddress else { return }
@@ -41,21 +42,67 @@ enum RLEHybridEncoder {
                 groups += 1
             } while i < n && groups < (1 << 20) && run(at: i) < 8
             varint(groups << 1 | 1)
-            let count = groups * 8
-            var accumulator: UInt64 = 0, bits = 0
-            for k in 0..<count {
-                let value = start + k < n ? UInt64(truncatingIfNeeded: v[start + k]) : 0
-                accumulator |= value << UInt64(bits)
-                bits += bitWidth
-                while bits >= 8 {
-                    out.append(UInt8(truncatingIfNeeded: accumulator))
-                    accumulator >>= 8
-                    bits -= 8
-                }
-            }
-            if bits > 0 { out.append(UInt8(truncatingIfNeeded: accumulator)) }
+            pack(v + start, count: Swift.min(groups * 8, n - start), groups: groups, bitWidth: bitWidth, into: &out)
             i = min(i, n)
         }
+    }
+
+    /// Appends `groups` bit-packed groups of eight values, the first `count` from `values` and
+    /// the rest zeros: `groups * bitWidth` bytes, least significant bit first.
+    private static func pack<T: FixedWidthInteger>(_ values: UnsafePointer<T>, count: Int, groups: Int, bitWidth: Int,
+                                                   into out: inout [UInt8]) {
+        let start = out.count
+        let size = groups * bitWidth
+        // Eight bytes of slack: a group of narrow values is stored as one 64-bit word.
+        out.append(contentsOf: repeatElement(0, count: size + 8))
+        out.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var target = base + start
+            if bitWidth <= 8 {
+                let width = UInt64(bitWidth)
+                let mask: UInt64 = (1 << width) &- 1
+                var k = 0
+                for _ in 0..<groups {
+                    var word: UInt64 = 0
+                    if k + 8 <= count {
+                        for j in 0..<8 {
+                            word |= (UInt64(truncatingIfNeeded: values[k + j]) & mask) << (UInt64(j) &* width)
+                        }
+                    } else {
+                        for j in 0..<Swift.max(count - k, 0) {
+                            word |= (UInt64(truncatingIfNeeded: values[k + j]) & mask) << (UInt64(j) &* width)
+                        }
+                    }
+                    target.storeBytes(of: word.littleEndian, as: UInt64.self)
+                    target += bitWidth
+                    k += 8
+                }
+                return
+            }
+            // Wider values (levels and dictionary indices: at most 32 bits) gather in a 64-bit
+            // accumulator, stored four bytes at a time.
+            let mask: UInt64 = (1 << UInt64(bitWidth)) &- 1
+            var accumulator: UInt64 = 0, bits = 0
+            for k in 0..<groups * 8 {
+                let value = k < count ? UInt64(truncatingIfNeeded: values[k]) & mask : 0
+                accumulator |= value << UInt64(bits)
+                bits += bitWidth
+                if bits >= 32 {
+                    target.storeBytes(of: UInt32(truncatingIfNeeded: accumulator).littleEndian, as: UInt32.self)
+                    target += 4
+                    accumulator >>= 32
+                    bits -= 32
+                }
+            }
+            // A group of eight ends on a byte boundary: what is left is whole bytes.
+            while bits > 0 {
+                target.storeBytes(of: UInt8(truncatingIfNeeded: accumulator), as: UInt8.self)
+                target += 1
+                accumulator >>= 8
+                bits -= 8
+            }
+        }
+        out.removeLast(8)
     }
 }
 
@@ -69,10 +116,12 @@ final class DictionaryEncoder {
     private var capacity: Int
     private let width: Int
 
-    init(physicalType: ParquetPhysicalType, typeLength: Int) {
+    /// An empty dictionary whose table starts with `capacity` slots (a power of two; the table
+    /// doubles when half full).
+    init(physicalType: ParquetPhysicalType, typeLength: Int, capacity: Int = 1024) {
         values = LeafValues(physicalType: physicalType, typeLength: typeLength, column: "")
         width = values.width
-        capacity = 1024
+        self.capacity = capacity
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: -1, count: capacity)
         hashes = .allocate(capacity: capacity)
@@ -85,6 +134,10 @@ final class DictionaryEncoder {
     }
 
     var count: Int { values.count }
+
+    /// The table's slots now: what the same column's next chunk starts with, so that it does not
+    /// grow the table again step by step.
+    var tableCapacity: Int { capacity }
 
     /// The bytes the dictionary page's values take.
     var byteSize: Int { values.isByteArray ? values.values.count + 4 * values.count : values.values.count }

@@ -65,7 +65,8 @@ final class ColumnChunkWriter {
         }
         pending = LeafValues(physicalType: leaf.physicalType, typeLength: leaf.typeLength, column: leaf.path.joined(separator: "."))
         if options.dictionary && leaf.physicalType != .boolean {
-            dictionary = DictionaryEncoder(physicalType: leaf.physicalType, typeLength: leaf.typeLength)
+            dictionary = DictionaryEncoder(physicalType: leaf.physicalType, typeLength: leaf.typeLength,
+                                           capacity: previous?.usedDictionary?.tableCapacity ?? 1024)
         }
         statistics = StatisticsBuilder(leaf: leaf)
         pageStatistics = statistics
@@ -130,11 +131,17 @@ final class ColumnChunkWriter {
                 if pageEntries.count < dictionary.count {
                     pageEntries.append(contentsOf: repeatElement(false, count: dictionary.count - pageEntries.count))
                 }
-                for k in before..<indices.count {
-                    let entry = Int(indices[k])
-                    if !pageEntries[entry] {
-                        pageEntries[entry] = true
-                        pageStatistics.update(dictionary.values, from: entry, count: 1)
+                // Through buffers: a class property read per value pays a dynamic exclusivity check.
+                let entries = dictionary.values
+                indices.withUnsafeBufferPointer { used in
+                    pageEntries.withUnsafeMutableBufferPointer { seen in
+                        for k in before..<used.count {
+                            let entry = Int(used[k])
+                            if !seen[entry] {
+                                seen[entry] = true
+                                pageStatistics.update(entries, from: entry, count: 1)
+                            }
+                        }
                     }
                 }
             }

@@ -92,13 +92,16 @@ public final class ParquetFileOutput: ParquetOutput {
 /// their pages rather than copying them.
 public final class ParquetMemoryOutput: ParquetOutput {
     private var storage: UnsafeMutableRawPointer?
+    /// The size of `storage`'s block, as ArrowCore's block cache gave it.
     private var capacity = 0
     /// How many bytes were written.
     public private(set) var count = 0
 
     public init() {}
 
-    deinit { free(storage) }
+    deinit {
+        if let storage { BlockCache.shared.deallocate(storage, size: capacity) }
+    }
 
     /// What was written, copied out.
     public var bytes: [UInt8] { withBytes { Array($0) } }
@@ -111,10 +114,15 @@ public final class ParquetMemoryOutput: ParquetOutput {
     public func write(_ bytes: UnsafeRawBufferPointer) throws(ParquetError) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         if count + bytes.count > capacity {
-            let larger = Swift.max(count + bytes.count, capacity * 2, 4096)
-            guard let grown = realloc(storage, larger) else { throw ParquetError("out of memory for \(larger) bytes of output") }
+            // Blocks come from ArrowCore's cache, as Arrow buffers do: a file written after
+            // another reuses the memory the last one freed instead of faulting in fresh pages.
+            let (grown, size) = BlockCache.shared.allocate(Swift.max(count + bytes.count, capacity * 2, 4096))
+            if let storage {
+                grown.copyMemory(from: storage, byteCount: count)
+                BlockCache.shared.deallocate(storage, size: capacity)
+            }
             storage = grown
-            capacity = larger
+            capacity = size
         }
         guard let storage else { return }
         (storage + count).copyMemory(from: source, byteCount: bytes.count)
