@@ -92,6 +92,7 @@ bench: deps
 	$(PYTHON) bench/parquet_read_bench.py .build/release/arrow-bench .build/release/parquet
 	$(PYTHON) bench/parquet_write_bench.py .build/release/arrow-bench
 	$(PYTHON) bench/spark_bench.py .build/release/flight-sql-server
+	$(PYTHON) bench/spark_threshold_bench.py .build/release/flight-sql-server
 
 # Cluster benchmarks (root: network namespaces and tc); results in BENCHMARKS.md.
 bench-cluster: deps

@@ -34,7 +34,7 @@ public struct SparkEngineConfiguration: Sendable {
 
     /// A configuration for the Spark Connect server at `connect`.
     public init(connect: String, stagingDirectory: String? = nil, defaultMode: SparkExecutionMode = .auto,
-                distributedThresholdBytes: Int64 = 32 << 20, partitionBytes: Int64 = 64 << 20,
+                distributedThresholdBytes: Int64 = 64 << 20, partitionBytes: Int64 = 64 << 20,
                 sessionIdleTimeout: Duration = .seconds(900)) {
         self.connect = connect
         self.stagingDirectory = stagingDirectory

@@ -54,7 +54,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("execution-mode"), help: "For --engine spark: auto, direct or distributed, for sessions that set none.")
     var executionMode = SparkExecutionMode.auto
     @Option(name: .customLong("distributed-threshold-mb"), help: "For --engine spark, auto mode: results Spark estimates at this many MiB or more go distributed.")
-    var distributedThresholdMB: Int = 32
+    var distributedThresholdMB: Int = 64
     @Option(name: .customLong("partition-mb"), help: "For --engine spark: the uncompressed MiB one endpoint of a distributed result aims at.")
     var partitionMB: Int = 64
     @Option(help: "Authentication: none, or basic (Handshake with a users file, then Bearer tokens).") var auth = AuthMode.none
