@@ -73,9 +73,9 @@ class HeapSampler:
         return max(self.samples, default=0.0) - self.before
 
 
-def start_gateway(server: str, spark_address: str, staging: pathlib.Path, log: pathlib.Path) -> tuple[subprocess.Popen, str]:
+def start_gateway(server: str, spark_address: str, staging: pathlib.Path, log: pathlib.Path, *flags: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([server, "--engine", "spark", "--spark-connect", spark_address, "--staging-dir", str(staging),
-                             "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE, stderr=open(log, "wb"), text=True)
+                             "--host", "127.0.0.1", "--port", "0", *flags], stdout=subprocess.PIPE, stderr=open(log, "wb"), text=True)
     line = proc.stdout.readline()
     assert line.startswith("listening on "), f"the gateway printed {line!r}; log:\n{log.read_text()}"
     return proc, line.split()[-1]

@@ -1,12 +1,14 @@
 """Where the Spark engine's auto rule should switch from direct to distributed: the same scans
-of growing tables read through one gateway node in `direct` and in `distributed` mode, on one
-Spark Connect server (pyspark's, local[2]) started by this run.
+of growing tables read through gateway nodes in `direct` mode and in `distributed` mode, the
+latter both with Spark writing the result (a node started with `--no-table-files`) and served
+from the table's own files (the default), on one Spark Connect server (pyspark's, local[2])
+started by this run.
 
 For each table: Spark's size estimate of the scan (the `sizeInBytes` of the optimized plan that
-`explain(mode="cost")` prints, which the auto rule compares with `--distributed-threshold-mb`),
-then the two modes in turn for 5 rounds, each measurement repeating the read (ADBC Flight SQL
-driver, whole result to a pyarrow Table) for at least a second; medians with minimum and
-maximum, and direct / distributed (above 1: distributed is faster).
+`explain(mode="cost")` prints, which the auto rule compares with its thresholds), then the three
+ways in turn for 5 rounds, each measurement repeating the read (ADBC Flight SQL driver, whole
+result to a pyarrow Table) for at least a second; medians with minimum and maximum, and direct
+over each distributed way (above 1: distributed is faster).
 
 Usage: python bench/spark_threshold_bench.py PATH_TO_FLIGHT_SQL_SERVER
 """
@@ -48,7 +50,7 @@ def main():
         tmp = pathlib.Path(tmp)
         spark_server = SparkConnectServer(tmp / "spark", driver_memory="4g")
         spark_server.start()
-        gateway = None
+        gateways = []
         try:
             from pyspark.sql import SparkSession
             spark = SparkSession.builder.remote(spark_server.address).getOrCreate()
@@ -64,9 +66,14 @@ def main():
                               date_add(DATE'2020-01-01', CAST(id % 2000 AS INT)) AS day FROM range({rows})""")
                 tables.append((f"mixed_{rows}", rows))
             gateway, location = start_gateway(server, spark_server.address, tmp / "staging", tmp / "gateway.log")
-            connections = {mode: flightsql.connect(location) for mode in ("direct", "distributed")}
+            writer, writer_location = start_gateway(server, spark_server.address, tmp / "staging-written", tmp / "writer.log",
+                                                    "--no-table-files")
+            gateways.extend([gateway, writer])
+            connections = {"direct": flightsql.connect(location), "Spark writes": flightsql.connect(writer_location),
+                           "table files": flightsql.connect(location)}
             for mode, conn in connections.items():
-                conn.adbc_connection.set_options(**{"adbc.flight.sql.session.option.execution_mode": mode})
+                conn.adbc_connection.set_options(**{"adbc.flight.sql.session.option.execution_mode":
+                                                    "direct" if mode == "direct" else "distributed"})
 
             def read(mode, sql):
                 with connections[mode].cursor() as cursor:
@@ -74,24 +81,27 @@ def main():
                     return cursor.fetch_arrow_table()
 
             print(f"Spark {spark.version}, local[2]; {ROUNDS} rounds, each measurement >= 1 s; seconds per read, median (min-max)")
-            print("| table | rows | Arrow MB | Spark's estimate, MiB | direct s | distributed s | direct / distributed |")
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            print("| table | rows | Arrow MB | Spark's estimate, MiB | direct s | distributed, Spark writes, s | "
+                  "distributed, table files, s | direct / Spark writes | direct / table files |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             for name, rows in tables:
                 sql = f"SELECT * FROM {name}"
                 size = estimate(spark, sql)
                 arrow_mb = read("direct", sql).nbytes / 1e6
-                times = {"direct": [], "distributed": []}
+                times = {mode: [] for mode in connections}
                 for _ in range(ROUNDS):
                     for mode in times:
                         times[mode].append(per_op(lambda mode=mode: read(mode, sql)))
-                ratio = statistics.median(times["direct"]) / statistics.median(times["distributed"])
+                direct = statistics.median(times["direct"])
                 print(f"| {name.split('_')[0]} | {rows:,} | {arrow_mb:.0f} | {size / (1 << 20):.1f} | {spread(times['direct'], '{:.3f}')} "
-                      f"| {spread(times['distributed'], '{:.3f}')} | {ratio:.2f}x |", flush=True)
+                      f"| {spread(times['Spark writes'], '{:.3f}')} | {spread(times['table files'], '{:.3f}')} "
+                      f"| {direct / statistics.median(times['Spark writes']):.2f}x "
+                      f"| {direct / statistics.median(times['table files']):.2f}x |", flush=True)
             for conn in connections.values():
                 conn.close()
             spark.stop()
         finally:
-            if gateway:
+            for gateway in gateways:
                 gateway.terminate()
                 gateway.wait(timeout=30)
             spark_server.stop()

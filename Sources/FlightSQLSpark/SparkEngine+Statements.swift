@@ -151,24 +151,46 @@ extension SparkEngine {
         return FlightSQLTickets.wrap(info)
     }
 
-    /// Whether a query of `schema` runs distributed in `mode` (the session's): distributed
-    /// needs a staging directory, and a result Parquet carries (no intervals or void columns,
-    /// no duplicate names), else it runs direct; auto also needs Spark's size `estimate` of the
-    /// result at the threshold or above.
-    func runsDistributed(_ mode: SparkExecutionMode, schema: Schema, estimate: () async -> Double?) async throws -> Bool {
+    /// How a query runs.
+    enum Route: Equatable {
+        case direct
+        case distributed
+        /// Distributed from the table's own files when they link, else direct.
+        case tableFilesOrDirect
+    }
+
+    /// What auto mode learns from Spark's cost explain of a query.
+    struct Estimate {
+        /// Spark's `sizeInBytes` of the result.
+        var bytes: Double
+        /// Whether the plan scans a whole Parquet table, columns as the result has them.
+        var wholeTable: Bool
+    }
+
+    /// How a query of `schema` runs in `mode` (the session's): distributed needs a staging
+    /// directory, and a result Parquet carries (no intervals or void columns, no duplicate
+    /// names), else it runs direct. Auto also needs Spark's `estimate` of the result: at
+    /// ``SparkEngineConfiguration/distributedThresholdBytes`` or above, distributed; a scan of a
+    /// whole table at ``SparkEngineConfiguration/tableFilesThresholdBytes`` or above, from the
+    /// table's files when they link.
+    func route(_ mode: SparkExecutionMode, schema: Schema, estimate: () async -> Estimate?) async throws -> Route {
         let portable = !schema.fields.isEmpty && schema.fields.allSatisfy { SparkTypes.parquetRoundTrips($0.type) }
             && Set(schema.fields.map { $0.name.lowercased() }).count == schema.fields.count
         switch mode {
         case .direct:
-            return false
+            return .direct
         case .distributed:
             guard staging != nil else {
                 throw FlightError(.failedPrecondition, "execution_mode distributed needs a staging directory (--staging-dir)")
             }
-            return portable
+            return portable ? .distributed : .direct
         case .auto:
-            guard staging != nil, portable, let size = await estimate() else { return false }
-            return size >= Double(configuration.distributedThresholdBytes)
+            guard staging != nil, portable, let estimate = await estimate() else { return .direct }
+            if estimate.bytes >= Double(configuration.distributedThresholdBytes) { return .distributed }
+            if estimate.wholeTable, configuration.linksTableFiles, estimate.bytes >= Double(configuration.tableFilesThresholdBytes) {
+                return .tableFilesOrDirect
+            }
+            return .direct
         }
     }
 
@@ -185,13 +207,15 @@ extension SparkEngine {
             ? Task { try await client.explain(analysed, mode: .cost) } : nil
         defer { explained?.cancel() }
         let schema = try await schema(of: relation, on: session)
-        let distributed = try await runsDistributed(mode, schema: schema) {
+        let route = try await route(mode, schema: schema) {
             // No estimate (Spark could not explain the plan): direct.
-            guard let explained, let text = try? await explained.value else { return nil }
-            return SparkPlanEstimate.sizeInBytes(text)
+            guard let explained, let text = try? await explained.value, let bytes = SparkPlanEstimate.sizeInBytes(text) else { return nil }
+            return Estimate(bytes: bytes, wholeTable: SparkTableFiles.scannedColumns(text) == schema.fields.map(\.name))
         }
-        if distributed {
-            return try await self.distributed(relation, schema: schema, text: text, session: session, descriptor: descriptor)
+        if route != .direct,
+           let info = try await distributed(relation, schema: schema, text: text, session: session, descriptor: descriptor,
+                                            tableFilesOnly: route == .tableFilesOrDirect) {
+            return info
         }
         let direct = QueryPartition.local { sink in try await Self.streamDirect(analysed, client: client, into: sink, inUse: inUse) }
         var info = try await manager.distribute(SparkQuery(schema: schema, parts: [direct]), for: descriptor)
@@ -223,10 +247,12 @@ extension SparkEngine {
         }
     }
 
-    /// Has Spark's executors write the query's result as Parquet into the staging directory,
-    /// then returns endpoints of row-group ranges, pull partitions any node serves.
+    /// Stages the query's result in the staging directory (the table's own files, linked, for
+    /// a scan of a whole table; else Spark's executors write it as Parquet), then returns
+    /// endpoints of row-group ranges, pull partitions any node serves. With `tableFilesOnly`,
+    /// nil when the table's files do not link.
     func distributed(_ relation: Spark_Connect_Relation, schema: Schema, text: SparkSQLText, session: SparkSession,
-                     descriptor: FlightDescriptor) async throws -> FlightInfo {
+                     descriptor: FlightDescriptor, tableFilesOnly: Bool = false) async throws -> FlightInfo? {
         guard let staging else { throw FlightError(.failedPrecondition, "no staging directory") }
         let id = UUID()
         var write = Spark_Connect_WriteOperation()
@@ -240,7 +266,14 @@ extension SparkEngine {
         plan.command = command
         let started = ContinuousClock.now
         do {
-            _ = try await drain(plan, on: session.client)
+            var linked = false
+            if configuration.linksTableFiles {
+                linked = await stageTableFiles(relation, schema: schema, client: session.client, into: staging.directory(id))
+            }
+            if !linked {
+                if tableFilesOnly { return nil }
+                _ = try await drain(plan, on: session.client)
+            }
             let (tasks, rows, bytes) = try staging.plan(id, targetBytes: configuration.partitionBytes)
             let parts = try tasks.map { task throws(FlightError) in QueryPartition.pull(try task.task, nodes: []) }
             var info = try await manager.distribute(SparkQuery(schema: schema, parts: parts), for: descriptor)
@@ -251,12 +284,26 @@ extension SparkEngine {
             try staging.publish(id, partitions: tasks.count, expires: expires)
             logger.debug("distributed result", metadata: [
                 "query": "\(id)", "rows": "\(rows)", "endpoints": "\(tasks.count)", "spark": "\(ContinuousClock.now - started)",
+                "files": "\(linked ? "the table's, linked" : "written by Spark")",
             ])
             return info
         } catch {
             staging.remove(id)
             throw Self.status(error)
         }
+    }
+
+    /// Hard-links the files of a query that scans a whole Parquet table into `directory`
+    /// (see ``SparkTableFiles``); false, with nothing left behind, when the query is anything
+    /// else or a file does not fit.
+    func stageTableFiles(_ relation: Spark_Connect_Relation, schema: Schema, client: SparkConnectClient,
+                         into directory: String) async -> Bool {
+        var plan = Spark_Connect_Plan()
+        plan.root = relation
+        guard let explained = try? await client.explain(plan, mode: .extended),
+              SparkTableFiles.scannedColumns(explained) == schema.fields.map(\.name),
+              let files = try? await client.inputFiles(plan) else { return false }
+        return SparkTableFiles.stage(files, into: directory, as: schema)
     }
 
     // MARK: FlightSQLService: statements

@@ -27,21 +27,30 @@ public struct SparkEngineConfiguration: Sendable {
     public var defaultMode: SparkExecutionMode
     /// In auto mode, results Spark estimates at this many bytes or more go distributed.
     public var distributedThresholdBytes: Int64
+    /// In auto mode, a scan of a whole Parquet table that Spark estimates at this many bytes or
+    /// more goes distributed from the table's own files (see ``linksTableFiles``).
+    public var tableFilesThresholdBytes: Int64
     /// The uncompressed bytes one endpoint of a distributed result aims at.
     public var partitionBytes: Int64
     /// How long a Spark session may go unused before it is released.
     public var sessionIdleTimeout: Duration
+    /// Whether a distributed query that scans a whole Parquet table is served from the table's
+    /// files, hard-linked into the staging directory (when they are on its file system), instead
+    /// of having Spark's executors write the same rows again.
+    public var linksTableFiles: Bool
 
     /// A configuration for the Spark Connect server at `connect`.
     public init(connect: String, stagingDirectory: String? = nil, defaultMode: SparkExecutionMode = .auto,
-                distributedThresholdBytes: Int64 = 64 << 20, partitionBytes: Int64 = 64 << 20,
-                sessionIdleTimeout: Duration = .seconds(900)) {
+                distributedThresholdBytes: Int64 = 64 << 20, tableFilesThresholdBytes: Int64 = 1 << 20, partitionBytes: Int64 = 64 << 20,
+                sessionIdleTimeout: Duration = .seconds(900), linksTableFiles: Bool = true) {
         self.connect = connect
         self.stagingDirectory = stagingDirectory
         self.defaultMode = defaultMode
         self.distributedThresholdBytes = distributedThresholdBytes
+        self.tableFilesThresholdBytes = tableFilesThresholdBytes
         self.partitionBytes = partitionBytes
         self.sessionIdleTimeout = sessionIdleTimeout
+        self.linksTableFiles = linksTableFiles
     }
 }
 
@@ -53,10 +62,13 @@ public struct SparkEngineConfiguration: Sendable {
 /// - Statements go to Spark as SQL commands: DDL and DML run at once, queries are analysed
 ///   for their schema and run when read (direct), or written by Spark's executors as Parquet
 ///   into the staging directory and served by every node of the cluster (distributed), so
-///   that large results never pass through Spark's driver.
+///   that large results never pass through Spark's driver. A scan of a whole Parquet table
+///   needs no Spark job: the table's files are hard-linked into the staging directory and
+///   served as they are (see ``SparkEngineConfiguration/linksTableFiles``).
 /// - The auto mode sends a query distributed when Spark's own estimate of its result (the
 ///   optimized plan's `sizeInBytes`) is at least ``SparkEngineConfiguration/distributedThresholdBytes``
-///   and its types survive Parquet (no intervals, no void columns); otherwise direct.
+///   (a whole-table scan from ``SparkEngineConfiguration/tableFilesThresholdBytes``, when its
+///   files link) and its types survive Parquet (no intervals, no void columns); otherwise direct.
 /// - A cancelled call or CancelFlightInfo interrupts the Spark operation.
 public final class SparkEngine: FlightSQLService {
     let configuration: SparkEngineConfiguration

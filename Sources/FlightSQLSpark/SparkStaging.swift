@@ -196,7 +196,7 @@ struct SparkStagedRunner: PartitionRunner {
         for slice in work.slices {
             do {
                 let reader = try ParquetReader(path: directory + "/" + slice.file)
-                for try await batch in reader.batches(ParquetReadOptions(rowGroups: slice.rowGroups)) {
+                for try await batch in reader.batches(SparkTableFiles.readOptions(rowGroups: slice.rowGroups)) {
                     try await sink.write(try SparkTypes.conform(batch, to: sink.schema))
                 }
             } catch let error as ParquetError {

@@ -148,6 +148,21 @@ enum SparkTypes {
                          children: children, dictionary: data.dictionary)
     }
 
+    /// Whether ``conform(_:to:)`` takes arrays of `type` to `target`.
+    static func fits(_ type: DataType, _ target: DataType) -> Bool {
+        if type == target { return true }
+        switch (type, target) {
+        case (.timestamp(let a, let zoneA), .timestamp(let b, let zoneB)):
+            return a == b && (zoneA == nil) == (zoneB == nil)
+        case (.list(let a), .list(let b)), (.largeList(let a), .largeList(let b)), (.map(let a, _), .map(let b, _)):
+            return fits(a.type, b.type)
+        case (.struct(let a), .struct(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { fits($0.type, $1.type) }
+        default:
+            return false
+        }
+    }
+
     /// `batch` under `schema`, column by column (see ``conform(_:to:)``).
     static func conform(_ batch: RecordBatch, to schema: Schema) throws(FlightError) -> RecordBatch {
         guard batch.columns.count == schema.fields.count else {

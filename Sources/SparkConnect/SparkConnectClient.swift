@@ -160,6 +160,16 @@ package final class SparkConnectClient: Sendable {
         return try await analyze(request).explain.explainString
     }
 
+    /// The files `plan` reads, as Spark lists them (URIs such as `file:///...`); empty when it
+    /// reads none.
+    package func inputFiles(_ plan: Spark_Connect_Plan) async throws -> [String] {
+        var request = Spark_Connect_AnalyzePlanRequest()
+        var files = Spark_Connect_AnalyzePlanRequest.InputFiles()
+        files.plan = plan
+        request.inputFiles = files
+        return try await analyze(request).inputFiles.files
+    }
+
     /// The server's Spark version.
     package func sparkVersion() async throws -> String {
         var request = Spark_Connect_AnalyzePlanRequest()

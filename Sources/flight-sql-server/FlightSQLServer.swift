@@ -55,8 +55,13 @@ struct Serve: AsyncParsableCommand {
     var executionMode = SparkExecutionMode.auto
     @Option(name: .customLong("distributed-threshold-mb"), help: "For --engine spark, auto mode: results Spark estimates at this many MiB or more go distributed.")
     var distributedThresholdMB: Int = 64
+    @Option(name: .customLong("table-files-threshold-mb"), help: "For --engine spark, auto mode: scans of whole Parquet tables Spark estimates at this many MiB or more go distributed from the table's files.")
+    var tableFilesThresholdMB: Int = 1
     @Option(name: .customLong("partition-mb"), help: "For --engine spark: the uncompressed MiB one endpoint of a distributed result aims at.")
     var partitionMB: Int = 64
+    @Flag(name: .customLong("table-files"), inversion: .prefixedNo,
+          help: "For --engine spark: serve a distributed scan of a whole Parquet table from the table's files, hard-linked into the staging directory, instead of having Spark write them again.")
+    var tableFiles = true
     @Option(help: "Authentication: none, or basic (Handshake with a users file, then Bearer tokens).") var auth = AuthMode.none
     @Option(name: .customLong("users-file"), help: "Users for --auth basic: name:pbkdf2-sha256$ITERATIONS$SALT$HASH lines.") var usersFile: String?
     @Option(name: .customLong("token-secret-file"), help: "A file whose bytes sign tokens (share it between nodes); default: random per process.") var tokenSecretFile: String?
@@ -80,6 +85,7 @@ struct Serve: AsyncParsableCommand {
             guard database == nil, !readOnly else { throw ValidationError("--database and --read-only are for --engine sqlite") }
             if executionMode == .distributed, stagingDir == nil { throw ValidationError("--execution-mode distributed needs --staging-dir") }
             guard distributedThresholdMB >= 0 else { throw ValidationError("--distributed-threshold-mb must be 0 or more") }
+            guard tableFilesThresholdMB >= 0 else { throw ValidationError("--table-files-threshold-mb must be 0 or more") }
             guard partitionMB >= 1 else { throw ValidationError("--partition-mb must be 1 or more") }
         } else if sparkConnect != nil || stagingDir != nil {
             throw ValidationError("--spark-connect and --staging-dir need --engine spark")
@@ -129,7 +135,8 @@ struct Serve: AsyncParsableCommand {
         if engine == .spark, let sparkConnect {
             let configuration = SparkEngineConfiguration(connect: sparkConnect, stagingDirectory: stagingDir, defaultMode: executionMode,
                                                          distributedThresholdBytes: Int64(distributedThresholdMB) << 20,
-                                                         partitionBytes: Int64(partitionMB) << 20)
+                                                         tableFilesThresholdBytes: Int64(tableFilesThresholdMB) << 20,
+                                                         partitionBytes: Int64(partitionMB) << 20, linksTableFiles: tableFiles)
             let engine = try await SparkEngine(configuration: configuration, manager: manager, logger: logger)
             let server = try FlightServer(service: ClusterService(FlightSQLAdapter(engine), manager: manager), location: location, options: options)
             logger.info("serving Spark \(engine.sparkVersion) at \(sparkConnect) at \(server.location)\(stagingDir.map { ", staging in \($0)" } ?? "")")

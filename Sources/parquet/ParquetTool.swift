@@ -285,6 +285,7 @@ extension Int {
 struct ToArrowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "to-arrow", abstract: "The rows as an Arrow IPC stream: to standard output, or to --out.")
+    static let units: [String: TimeUnit] = ["ns": .nanosecond, "us": .microsecond, "ms": .millisecond, "s": .second]
 
     @Argument(help: "The Parquet file.") var file: String
     @OptionGroup var keys: KeyOptions
@@ -295,8 +296,10 @@ struct ToArrowCommand: ParsableCommand {
     @Option(help: "Conditions every row must meet, as JSON: [[\"col\", \">=\", 10], [\"name\", \"in\", [\"a\", \"b\"]]].") var filter: String?
     @Option(help: "Threads decoding columns at once.") var threads = 1
     @Flag(name: .customLong("verify-checksums"), help: "Check pages that carry a CRC against it.") var verifyChecksums = false
+    @Option(name: .customLong("int96-unit"), help: "The unit of INT96 timestamps: ns (default), us, ms or s.") var int96Unit: String?
 
     func validate() throws {
+        if let int96Unit, Self.units[int96Unit] == nil { throw ValidationError("--int96-unit is ns, us, ms or s") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         if let groups = list(rowGroups), groups.contains(where: { Int($0) == nil }) {
             throw ValidationError("--row-groups takes numbers, for example 0,2")
@@ -309,6 +312,7 @@ struct ToArrowCommand: ParsableCommand {
                                          threads: threads)
         options.verifiesChecksums = verifyChecksums
         options.filter = try conditions(filter)
+        options.int96Unit = int96Unit.flatMap { Self.units[$0] }
         var descriptor: Int32 = 1
         if let out {
             descriptor = Foundation.open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

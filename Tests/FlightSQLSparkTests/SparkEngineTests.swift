@@ -64,6 +64,31 @@ import Testing
     }
 }
 
+@Suite struct SparkTableFilesTests {
+    func optimized(_ plan: String) -> String {
+        "== Parsed Logical Plan ==\n'Project [*]\n\n== Optimized Logical Plan ==\n\(plan)\n\n== Physical Plan ==\n*(1) ColumnarToRow\n"
+    }
+
+    @Test func onlyABareScanOfAParquetRelationIsTaken() {
+        let scan = "Relation spark_catalog.default.ints[a#15L,b#16L,when#17] parquet, Statistics(sizeInBytes=9.2 KiB)"
+        #expect(SparkTableFiles.scannedColumns(optimized(scan)) == ["a", "b", "when"])
+        #expect(SparkTableFiles.scannedColumns(optimized("Relation spark_catalog.default.t[x#3] parquet")) == ["x"])
+        // A projection, a filter, another format, a name holding a comma: not taken.
+        #expect(SparkTableFiles.scannedColumns(optimized("Project [b#16L]\n+- " + scan)) == nil)
+        #expect(SparkTableFiles.scannedColumns(optimized("Filter (a#15L > 3)\n+- " + scan)) == nil)
+        #expect(SparkTableFiles.scannedColumns(optimized("Relation spark_catalog.default.t[a#1] orc")) == nil)
+        #expect(SparkTableFiles.scannedColumns(optimized("Relation spark_catalog.default.t[id#1L,we,ird#2] parquet")) == nil)
+        #expect(SparkTableFiles.scannedColumns("Relation spark_catalog.default.t[a#1] parquet") == nil)
+    }
+
+    @Test func onlyLocalFileURIsArePaths() {
+        #expect(SparkTableFiles.localPath("file:///tmp/w/t/part-00000.snappy.parquet") == "/tmp/w/t/part-00000.snappy.parquet")
+        #expect(SparkTableFiles.localPath("file:/tmp/w/a%20b/p.parquet") == "/tmp/w/a b/p.parquet")
+        #expect(SparkTableFiles.localPath("hdfs://namenode/w/t/p.parquet") == nil)
+        #expect(SparkTableFiles.localPath("s3a://bucket/t/p.parquet") == nil)
+    }
+}
+
 @Suite struct SparkTypesTests {
     func sparkType(_ build: (inout Spark_Connect_DataType) -> Void) -> Spark_Connect_DataType {
         var type = Spark_Connect_DataType()

@@ -395,3 +395,81 @@ def test_cancel_flight_info_of_a_distributed_result_deletes_its_staged_files(spa
             reader = client.do_get(info.endpoints[0].ticket)
             while True:
                 reader.read_chunk()
+
+
+WHOLE = ("SELECT id, id * 2 AS twice, concat('row-', CAST(id AS STRING)) AS label, CAST(id / 100 AS DECIMAL(18, 2)) AS amount, "
+         "id % 3 = 0 AS flag, id / 7 AS ratio, date_add(DATE'2020-01-01', CAST(id % 2000 AS INT)) AS day FROM range(0, {}, 1, 3)")
+
+
+def test_a_whole_table_scan_is_served_from_the_tables_own_files(spark_cluster, spark, spark_server):
+    spark.sql("DROP TABLE IF EXISTS whole")
+    spark.sql("CREATE TABLE whole USING parquet AS " + WHOLE.format(300000))
+    theirs = spark.sql("SELECT * FROM whole").toArrow()
+    folder = spark_server.directory / "warehouse" / "whole"
+    table_files = sorted(folder.glob("*.parquet"))
+    a, b = two_nodes(spark_cluster)
+    info = plan(a.location, "SELECT * FROM whole")
+    assert "the table's, linked" in a.log()
+    [staged] = list(spark_cluster.staging.iterdir())
+    # The staged files are the table's own, hard-linked: no Spark job wrote them again.
+    assert sorted(p.stat().st_ino for p in staged.glob("*.parquet")) == sorted(p.stat().st_ino for p in table_files)
+    # The table is rewritten between planning and reading: the result keeps the rows it was planned with.
+    spark.sql("INSERT OVERWRITE TABLE whole " + WHOLE.format(10))
+    table, served = read_all_endpoints(info)
+    assert set(served) == {a.location, b.location}, served
+    assert_same(table, theirs, ordered=False)
+    assert list(spark_cluster.staging.iterdir()) == [], "every endpoint was read: the links must be gone"
+    # Deleting the staged result took the links only: the table reads whole.
+    assert spark.sql("SELECT count(*) AS n FROM whole").toArrow().column("n").to_pylist() == [10]
+    assert_same(query(b, "SELECT * FROM whole"), spark.sql("SELECT * FROM whole").toArrow(), ordered=False)
+    assert all(p.exists() for p in folder.glob("*.parquet"))
+
+
+def test_int96_timestamps_of_a_table_read_from_its_files(spark_cluster, spark):
+    """Spark writes a table's timestamps as INT96 by default: read in microseconds, every date
+    Spark holds (years 1 to 9999) comes back as pyspark reads it, nested ones too."""
+    spark.sql("DROP TABLE IF EXISTS whole_times")
+    spark.sql("""CREATE TABLE whole_times USING parquet AS SELECT id, at, named_struct('at', at) AS s, array(at, at) AS l FROM
+                 (SELECT id, CASE id % 4 WHEN 0 THEN TIMESTAMP'0001-01-01 00:00:00' WHEN 1 THEN TIMESTAMP'9999-12-31 23:59:59.999999'
+                                         WHEN 2 THEN NULL ELSE timestamp_micros(1700000000123456 + id) END AS at FROM range(4000))""")
+    a = spark_cluster.start("a")
+    sql = "SELECT * FROM whole_times"
+    table, _ = read_all_endpoints(plan(a.location, sql))
+    assert_same(table, spark.sql(sql).toArrow(), ordered=False)
+    assert "the table's, linked" in a.log()
+
+
+@pytest.mark.parametrize("sql", ["SELECT * FROM whole_parts", "SELECT label, id FROM whole_parts", "SELECT * FROM whole_parts WHERE id > 5"])
+def test_other_scans_of_tables_go_through_sparks_write(spark_cluster, spark, sql):
+    """A partitioned table (its partition column is in no file), a projection and a filter are
+    written by Spark for the result."""
+    spark.sql("CREATE TABLE IF NOT EXISTS whole_parts USING parquet PARTITIONED BY (part) AS "
+              "SELECT id, concat('row-', CAST(id AS STRING)) AS label, id % 3 AS part FROM range(0, 20000, 1, 2)")
+    a = spark_cluster.start("a")
+    table, _ = read_all_endpoints(plan(a.location, sql))
+    assert_same(table, spark.sql(sql).toArrow(), ordered=False)
+    assert "written by Spark" in a.log() and "the table's, linked" not in a.log()
+
+
+def test_table_files_can_be_turned_off(start_sql_server, spark_server, tmp_path, spark):
+    spark.sql("CREATE TABLE IF NOT EXISTS whole_off USING parquet AS " + WHOLE.format(1000))
+    node = start_sql_server("--engine", "spark", "--spark-connect", spark_server.address, "--staging-dir", tmp_path / "staging",
+                            "--no-table-files")
+    assert_same(query(node, "SELECT * FROM whole_off", execution_mode="distributed"), spark.sql("SELECT * FROM whole_off").toArrow(),
+                ordered=False)
+    assert "written by Spark" in node.log()
+
+
+def test_auto_serves_large_whole_table_scans_from_their_files(start_sql_server, spark_server, tmp_path, spark):
+    spark.sql("CREATE TABLE IF NOT EXISTS whole_auto USING parquet AS " + WHOLE.format(200000))
+    node = start_sql_server("--engine", "spark", "--spark-connect", spark_server.address, "--staging-dir", tmp_path / "staging",
+                            "--distributed-threshold-mb", "1000", "--table-files-threshold-mb", "1")
+    # A small table's scan and a filtered scan of the large one stay direct.
+    assert_same(query(node, "SELECT * FROM people"), spark.sql("SELECT * FROM people").toArrow(), ordered=False)
+    filtered = "SELECT * FROM whole_auto WHERE id % 2 = 0"
+    assert_same(query(node, filtered), spark.sql(filtered).toArrow(), ordered=False)
+    assert "distributed result" not in node.log()
+    # The whole large table goes distributed, from its own files.
+    assert_same(query(node, "SELECT * FROM whole_auto"), spark.sql("SELECT * FROM whole_auto").toArrow(), ordered=False)
+    assert "the table's, linked" in node.log()
+    assert "written by Spark" not in node.log()

@@ -248,3 +248,23 @@ def test_checksums_are_verified_when_asked(parquet_bin, tmp_path):
                  "plain-dict-uncompressed-checksum.parquet", "rle-dict-snappy-checksum.parquet"):
         path = DATA[0].parent / name
         assert_same_table(read_ours(parquet_bin, path, tmp_path, "--verify-checksums"), pq.read_table(path))
+
+
+@pytest.mark.parametrize("unit", ["us", "ms", "s"])
+def test_int96_timestamps_read_in_the_unit_asked_for(parquet_bin, tmp_path, unit):
+    """INT96 outside nanoseconds' range (years 1677 to 2262) read in a coarser unit equal to
+    pyarrow's `coerce_int96_timestamp_unit`, top-level and nested."""
+    spark_file = next(p for p in DATA if p.name == "int96_from_spark.parquet")
+    ours = read_ours(parquet_bin, spark_file, tmp_path, "--int96-unit", unit)
+    theirs = pq.read_table(spark_file, coerce_int96_timestamp_unit=unit)
+    assert ours.schema == theirs.schema
+    assert ours.column(0).cast(pa.int64()).to_pylist() == theirs.column(0).cast(pa.int64()).to_pylist()
+    moments = pa.array([0, -62135596800_000_000, 253402300799_999_999, None, 1700000000_123_456], pa.timestamp("us"))
+    table = pa.table({"t": moments, "s": pa.StructArray.from_arrays([moments], ["t"]),
+                      "l": pa.array([[m] for m in moments.to_pylist()], pa.list_(pa.timestamp("us")))})
+    path = tmp_path / "int96.parquet"
+    pq.write_table(table, path, use_deprecated_int96_timestamps=True)
+    ours = read_ours(parquet_bin, path, tmp_path, "--int96-unit", unit)
+    theirs = pq.read_table(path, coerce_int96_timestamp_unit=unit)
+    assert ours.schema == theirs.schema
+    assert ours.equals(theirs)

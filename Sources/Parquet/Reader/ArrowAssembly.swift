@@ -417,14 +417,16 @@ enum LeafConversion {
         let out = allocation.base.assumingMemoryBound(to: Int64.self)
         let base = UnsafeRawPointer(values.values.base)
         for i in 0..<n {
-            let nanos = Int64(littleEndian: base.loadUnaligned(fromByteOffset: 12 * i, as: Int64.self))
+            // The nanoseconds are unsigned, as Arrow C++ reads them: a value out of the day's
+            // range divides as the same bit pattern there does.
+            let nanos = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 12 * i, as: UInt64.self))
             let day = Int64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12 * i + 8, as: UInt32.self)))
             let days = day &- 2_440_588
             switch unit {
-            case .nanosecond: out[i] = days &* 86_400_000_000_000 &+ nanos
-            case .microsecond: out[i] = days &* 86_400_000_000 &+ nanos / 1000
-            case .millisecond: out[i] = days &* 86_400_000 &+ nanos / 1_000_000
-            case .second: out[i] = days &* 86_400 &+ nanos / 1_000_000_000
+            case .nanosecond: out[i] = days &* 86_400_000_000_000 &+ Int64(bitPattern: nanos)
+            case .microsecond: out[i] = days &* 86_400_000_000 &+ Int64(nanos / 1000)
+            case .millisecond: out[i] = days &* 86_400_000 &+ Int64(nanos / 1_000_000)
+            case .second: out[i] = days &* 86_400 &+ Int64(nanos / 1_000_000_000)
             }
         }
         return Buffer(owner: allocation, baseAddress: allocation.base, count: n * 8)

@@ -21,6 +21,13 @@ public struct ParquetReadOptions: Sendable, Hashable {
     /// Conditions on top-level columns that every row read satisfies. Row groups whose
     /// statistics show that no row can are skipped unread; the rest are filtered row by row.
     public var filter: [ParquetPredicate]
+    /// The unit INT96 timestamps are read in (pyarrow's `coerce_int96_timestamp_unit`); nil
+    /// keeps the schema's (nanoseconds, or the stored Arrow schema's unit). Microseconds hold
+    /// every date of years 1 to 9999, which nanoseconds (1677 to 2262) do not.
+    public var int96Unit: TimeUnit?
+    /// The time zone INT96 timestamps are labelled with (Spark and Impala write instants in
+    /// them, "UTC" says so); nil keeps the schema's (none, as Arrow C++ reads them).
+    public var int96TimeZone: String?
 
     /// Every column and row group, in batches of up to 65,536 rows, on the calling thread.
     public init(columns: [String]? = nil, rowGroups: [Int]? = nil, batchSize: Int = 65_536, dictionaryColumns: Set<String> = [],
@@ -123,6 +130,9 @@ public struct ParquetReader: Sendable {
         } else {
             nodes = arrowSchema.nodes
         }
+        if options.int96Unit != nil || options.int96TimeZone != nil {
+            nodes = nodes.map { coercingInt96($0, unit: options.int96Unit, zone: options.int96TimeZone) }
+        }
         return nodes.map { node in
             guard options.dictionaryColumns.contains(node.field.name), case .leaf(var field, let column, let levels) = node else {
                 return node
@@ -133,6 +143,32 @@ public struct ParquetReader: Sendable {
             default: break
             }
             return .leaf(field, column: column, levels)
+        }
+    }
+
+    /// `node` with its INT96 timestamp leaves read in `unit` and labelled `zone` (each when
+    /// given), and the types above them to match.
+    private func coercingInt96(_ node: ReadNode, unit: TimeUnit?, zone: String?) -> ReadNode {
+        switch node {
+        case .leaf(var field, let column, let levels):
+            guard file.schema.columns.indices.contains(column), file.schema.columns[column].physicalType == .int96,
+                  case .timestamp(let schemaUnit, let schemaZone) = field.type else { return node }
+            field.type = .timestamp(unit ?? schemaUnit, timeZone: zone ?? schemaZone)
+            return .leaf(field, column: column, levels)
+        case .structure(var field, let children, let levels):
+            let mapped = children.map { coercingInt96($0, unit: unit, zone: zone) }
+            guard case .struct = field.type else { return node }
+            field.type = .struct(mapped.map(\.field))
+            return .structure(field, mapped, levels)
+        case .list(var field, let child, let levels, let elementDefinition, let elementRepetition):
+            let mapped = coercingInt96(child, unit: unit, zone: zone)
+            switch field.type {
+            case .list: field.type = .list(mapped.field)
+            case .largeList: field.type = .largeList(mapped.field)
+            case .map(_, let sorted): field.type = .map(mapped.field, keysSorted: sorted)
+            default: return node
+            }
+            return .list(field, mapped, levels, elementDefinition: elementDefinition, elementRepetition: elementRepetition)
         }
     }
 }

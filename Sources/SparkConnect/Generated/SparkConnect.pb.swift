@@ -930,6 +930,14 @@ package nonisolated struct Spark_Connect_AnalyzePlanRequest: @unchecked Sendable
     set {_uniqueStorage()._analyze = .isLocal(newValue)}
   }
 
+  package var inputFiles: Spark_Connect_AnalyzePlanRequest.InputFiles {
+    get {
+      if case .inputFiles(let v)? = _storage._analyze {return v}
+      return Spark_Connect_AnalyzePlanRequest.InputFiles()
+    }
+    set {_uniqueStorage()._analyze = .inputFiles(newValue)}
+  }
+
   package var sparkVersion: Spark_Connect_AnalyzePlanRequest.SparkVersion {
     get {
       if case .sparkVersion(let v)? = _storage._analyze {return v}
@@ -953,6 +961,7 @@ package nonisolated struct Spark_Connect_AnalyzePlanRequest: @unchecked Sendable
     case explain(Spark_Connect_AnalyzePlanRequest.Explain)
     case treeString(Spark_Connect_AnalyzePlanRequest.TreeString)
     case isLocal(Spark_Connect_AnalyzePlanRequest.IsLocal)
+    case inputFiles(Spark_Connect_AnalyzePlanRequest.InputFiles)
     case sparkVersion(Spark_Connect_AnalyzePlanRequest.SparkVersion)
     case ddlParse(Spark_Connect_AnalyzePlanRequest.DDLParse)
 
@@ -1104,6 +1113,28 @@ package nonisolated struct Spark_Connect_AnalyzePlanRequest: @unchecked Sendable
     fileprivate var _plan: Spark_Connect_Plan? = nil
   }
 
+  /// The files a plan reads, as URIs.
+  package nonisolated struct InputFiles: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var plan: Spark_Connect_Plan {
+      get {_plan ?? Spark_Connect_Plan()}
+      set {_plan = newValue}
+    }
+    /// Returns true if `plan` has been explicitly set.
+    package var hasPlan: Bool {self._plan != nil}
+    /// Clears the value of `plan`. Subsequent reads from it will return its default value.
+    package mutating func clearPlan() {self._plan = nil}
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+
+    fileprivate var _plan: Spark_Connect_Plan? = nil
+  }
+
   package nonisolated struct SparkVersion: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1174,6 +1205,14 @@ package nonisolated struct Spark_Connect_AnalyzePlanResponse: Sendable {
     set {result = .isLocal(newValue)}
   }
 
+  package var inputFiles: Spark_Connect_AnalyzePlanResponse.InputFiles {
+    get {
+      if case .inputFiles(let v)? = result {return v}
+      return Spark_Connect_AnalyzePlanResponse.InputFiles()
+    }
+    set {result = .inputFiles(newValue)}
+  }
+
   package var sparkVersion: Spark_Connect_AnalyzePlanResponse.SparkVersion {
     get {
       if case .sparkVersion(let v)? = result {return v}
@@ -1197,6 +1236,7 @@ package nonisolated struct Spark_Connect_AnalyzePlanResponse: Sendable {
     case explain(Spark_Connect_AnalyzePlanResponse.Explain)
     case treeString(Spark_Connect_AnalyzePlanResponse.TreeString)
     case isLocal(Spark_Connect_AnalyzePlanResponse.IsLocal)
+    case inputFiles(Spark_Connect_AnalyzePlanResponse.InputFiles)
     case sparkVersion(Spark_Connect_AnalyzePlanResponse.SparkVersion)
     case ddlParse(Spark_Connect_AnalyzePlanResponse.DDLParse)
 
@@ -1253,6 +1293,18 @@ package nonisolated struct Spark_Connect_AnalyzePlanResponse: Sendable {
     // methods supported on all messages.
 
     package var isLocal: Bool = false
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  package nonisolated struct InputFiles: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var files: [String] = []
 
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -5073,7 +5125,7 @@ nonisolated extension Spark_Connect_InterruptResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Spark_Connect_AnalyzePlanRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".AnalyzePlanRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_id\0\u{3}user_context\0\u{3}client_type\0\u{1}schema\0\u{1}explain\0\u{3}tree_string\0\u{3}is_local\0\u{4}\u{3}spark_version\0\u{3}ddl_parse\0\u{4}\u{6}client_observed_server_side_session_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_id\0\u{3}user_context\0\u{3}client_type\0\u{1}schema\0\u{1}explain\0\u{3}tree_string\0\u{3}is_local\0\u{4}\u{2}input_files\0\u{3}spark_version\0\u{3}ddl_parse\0\u{4}\u{6}client_observed_server_side_session_id\0")
 
   fileprivate class _StorageClass {
     var _sessionID: String = String()
@@ -5169,6 +5221,19 @@ nonisolated extension Spark_Connect_AnalyzePlanRequest: SwiftProtobuf.Message, S
             _storage._analyze = .isLocal(v)
           }
         }()
+        case 9: try {
+          var v: Spark_Connect_AnalyzePlanRequest.InputFiles?
+          var hadOneofValue = false
+          if let current = _storage._analyze {
+            hadOneofValue = true
+            if case .inputFiles(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._analyze = .inputFiles(v)
+          }
+        }()
         case 10: try {
           var v: Spark_Connect_AnalyzePlanRequest.SparkVersion?
           var hadOneofValue = false
@@ -5233,6 +5298,10 @@ nonisolated extension Spark_Connect_AnalyzePlanRequest: SwiftProtobuf.Message, S
       case .isLocal?: try {
         guard case .isLocal(let v)? = _storage._analyze else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      }()
+      case .inputFiles?: try {
+        guard case .inputFiles(let v)? = _storage._analyze else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
       }()
       case .sparkVersion?: try {
         guard case .sparkVersion(let v)? = _storage._analyze else { preconditionFailure() }
@@ -5420,6 +5489,40 @@ nonisolated extension Spark_Connect_AnalyzePlanRequest.IsLocal: SwiftProtobuf.Me
   }
 }
 
+nonisolated extension Spark_Connect_AnalyzePlanRequest.InputFiles: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Spark_Connect_AnalyzePlanRequest.protoMessageName + ".InputFiles"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}plan\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._plan) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._plan {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Spark_Connect_AnalyzePlanRequest.InputFiles, rhs: Spark_Connect_AnalyzePlanRequest.InputFiles) -> Bool {
+    if lhs._plan != rhs._plan {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Spark_Connect_AnalyzePlanRequest.SparkVersion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = Spark_Connect_AnalyzePlanRequest.protoMessageName + ".SparkVersion"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap()
@@ -5471,7 +5574,7 @@ nonisolated extension Spark_Connect_AnalyzePlanRequest.DDLParse: SwiftProtobuf.M
 
 nonisolated extension Spark_Connect_AnalyzePlanResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".AnalyzePlanResponse"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_id\0\u{1}schema\0\u{1}explain\0\u{3}tree_string\0\u{3}is_local\0\u{4}\u{3}spark_version\0\u{3}ddl_parse\0\u{4}\u{6}server_side_session_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_id\0\u{1}schema\0\u{1}explain\0\u{3}tree_string\0\u{3}is_local\0\u{4}\u{2}input_files\0\u{3}spark_version\0\u{3}ddl_parse\0\u{4}\u{6}server_side_session_id\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5532,6 +5635,19 @@ nonisolated extension Spark_Connect_AnalyzePlanResponse: SwiftProtobuf.Message, 
           self.result = .isLocal(v)
         }
       }()
+      case 7: try {
+        var v: Spark_Connect_AnalyzePlanResponse.InputFiles?
+        var hadOneofValue = false
+        if let current = self.result {
+          hadOneofValue = true
+          if case .inputFiles(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.result = .inputFiles(v)
+        }
+      }()
       case 8: try {
         var v: Spark_Connect_AnalyzePlanResponse.SparkVersion?
         var hadOneofValue = false
@@ -5588,6 +5704,10 @@ nonisolated extension Spark_Connect_AnalyzePlanResponse: SwiftProtobuf.Message, 
     case .isLocal?: try {
       guard case .isLocal(let v)? = self.result else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case .inputFiles?: try {
+      guard case .inputFiles(let v)? = self.result else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     }()
     case .sparkVersion?: try {
       guard case .sparkVersion(let v)? = self.result else { preconditionFailure() }
@@ -5733,6 +5853,36 @@ nonisolated extension Spark_Connect_AnalyzePlanResponse.IsLocal: SwiftProtobuf.M
 
   package static func ==(lhs: Spark_Connect_AnalyzePlanResponse.IsLocal, rhs: Spark_Connect_AnalyzePlanResponse.IsLocal) -> Bool {
     if lhs.isLocal != rhs.isLocal {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Spark_Connect_AnalyzePlanResponse.InputFiles: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Spark_Connect_AnalyzePlanResponse.protoMessageName + ".InputFiles"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}files\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.files) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.files.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.files, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Spark_Connect_AnalyzePlanResponse.InputFiles, rhs: Spark_Connect_AnalyzePlanResponse.InputFiles) -> Bool {
+    if lhs.files != rhs.files {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
