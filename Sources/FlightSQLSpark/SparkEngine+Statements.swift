@@ -212,9 +212,12 @@ extension SparkEngine {
             guard let explained, let text = try? await explained.value, let bytes = SparkPlanEstimate.sizeInBytes(text) else { return nil }
             return Estimate(bytes: bytes, wholeTable: SparkTableFiles.scannedColumns(text) == schema.fields.map(\.name))
         }
+        // The plan auto mode explained serves again to find a whole-table scan.
+        var explainedText: String?
+        if route != .direct, let explained { explainedText = try? await explained.value }
         if route != .direct,
            let info = try await distributed(relation, schema: schema, text: text, session: session, descriptor: descriptor,
-                                            tableFilesOnly: route == .tableFilesOrDirect) {
+                                            explained: explainedText, tableFilesOnly: route == .tableFilesOrDirect) {
             return info
         }
         let direct = QueryPartition.local { sink in try await Self.streamDirect(analysed, client: client, into: sink, inUse: inUse) }
@@ -252,7 +255,7 @@ extension SparkEngine {
     /// endpoints of row-group ranges, pull partitions any node serves. With `tableFilesOnly`,
     /// nil when the table's files do not link.
     func distributed(_ relation: Spark_Connect_Relation, schema: Schema, text: SparkSQLText, session: SparkSession,
-                     descriptor: FlightDescriptor, tableFilesOnly: Bool = false) async throws -> FlightInfo? {
+                     descriptor: FlightDescriptor, explained: String? = nil, tableFilesOnly: Bool = false) async throws -> FlightInfo? {
         guard let staging else { throw FlightError(.failedPrecondition, "no staging directory") }
         let id = UUID()
         var write = Spark_Connect_WriteOperation()
@@ -268,7 +271,8 @@ extension SparkEngine {
         do {
             var linked = false
             if configuration.linksTableFiles {
-                linked = await stageTableFiles(relation, schema: schema, client: session.client, into: staging.directory(id))
+                linked = await stageTableFiles(relation, schema: schema, client: session.client, explained: explained,
+                                               into: staging.directory(id))
             }
             if !linked {
                 if tableFilesOnly { return nil }
@@ -295,13 +299,15 @@ extension SparkEngine {
 
     /// Hard-links the files of a query that scans a whole Parquet table into `directory`
     /// (see ``SparkTableFiles``); false, with nothing left behind, when the query is anything
-    /// else or a file does not fit.
+    /// else or a file does not fit. `explained`: Spark's explain of the plan in extended or
+    /// cost mode, when it was asked already.
     func stageTableFiles(_ relation: Spark_Connect_Relation, schema: Schema, client: SparkConnectClient,
-                         into directory: String) async -> Bool {
+                         explained known: String?, into directory: String) async -> Bool {
         var plan = Spark_Connect_Plan()
         plan.root = relation
-        guard let explained = try? await client.explain(plan, mode: .extended),
-              SparkTableFiles.scannedColumns(explained) == schema.fields.map(\.name),
+        var explained = known
+        if explained == nil { explained = try? await client.explain(plan, mode: .extended) }
+        guard let explained, SparkTableFiles.scannedColumns(explained) == schema.fields.map(\.name),
               let files = try? await client.inputFiles(plan) else { return false }
         return SparkTableFiles.stage(files, into: directory, as: schema)
     }
