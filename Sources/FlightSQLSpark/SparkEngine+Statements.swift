@@ -210,7 +210,7 @@ extension SparkEngine {
         let route = try await route(mode, schema: schema) {
             // No estimate (Spark could not explain the plan): direct.
             guard let explained, let text = try? await explained.value, let bytes = SparkPlanEstimate.sizeInBytes(text) else { return nil }
-            return Estimate(bytes: bytes, wholeTable: SparkTableFiles.scannedColumns(text) == schema.fields.map(\.name))
+            return Estimate(bytes: bytes, wholeTable: SparkTableFiles.scan(text)?.names == schema.fields.map(\.name))
         }
         // The plan auto mode explained serves again to find a whole-table scan.
         var explainedText: String?
@@ -269,16 +269,18 @@ extension SparkEngine {
         plan.command = command
         let started = ContinuousClock.now
         do {
-            var linked = false
+            // The table's columns the result reads, when its files are linked.
+            var columns: [String]?
             if configuration.linksTableFiles {
-                linked = await stageTableFiles(relation, schema: schema, client: session.client, explained: explained,
-                                               into: staging.directory(id))
+                columns = await stageTableFiles(relation, schema: schema, client: session.client, explained: explained,
+                                                into: staging.directory(id))
             }
+            let linked = columns != nil
             if !linked {
                 if tableFilesOnly { return nil }
                 _ = try await drain(plan, on: session.client)
             }
-            let (tasks, rows, bytes) = try staging.plan(id, targetBytes: configuration.partitionBytes)
+            let (tasks, rows, bytes) = try staging.plan(id, targetBytes: configuration.partitionBytes, columns: columns)
             let parts = try tasks.map { task throws(FlightError) in QueryPartition.pull(try task.task, nodes: []) }
             var info = try await manager.distribute(SparkQuery(schema: schema, parts: parts), for: descriptor)
             info.ordered = text.ordersResult
@@ -297,19 +299,19 @@ extension SparkEngine {
         }
     }
 
-    /// Hard-links the files of a query that scans a whole Parquet table into `directory`
-    /// (see ``SparkTableFiles``); false, with nothing left behind, when the query is anything
-    /// else or a file does not fit. `explained`: Spark's explain of the plan in extended or
-    /// cost mode, when it was asked already.
+    /// Hard-links the files of a query that scans a Parquet table into `directory` (see
+    /// ``SparkTableFiles``) and returns the files' columns the result reads; nil, with nothing
+    /// left behind, when the query is anything else or a file does not fit. `explained`:
+    /// Spark's explain of the plan in extended or cost mode, when it was asked already.
     func stageTableFiles(_ relation: Spark_Connect_Relation, schema: Schema, client: SparkConnectClient,
-                         explained known: String?, into directory: String) async -> Bool {
+                         explained known: String?, into directory: String) async -> [String]? {
         var plan = Spark_Connect_Plan()
         plan.root = relation
         var explained = known
         if explained == nil { explained = try? await client.explain(plan, mode: .extended) }
-        guard let explained, SparkTableFiles.scannedColumns(explained) == schema.fields.map(\.name),
-              let files = try? await client.inputFiles(plan) else { return false }
-        return SparkTableFiles.stage(files, into: directory, as: schema)
+        guard let explained, let scan = SparkTableFiles.scan(explained), scan.names == schema.fields.map(\.name),
+              let files = try? await client.inputFiles(plan) else { return nil }
+        return SparkTableFiles.stage(files, into: directory, columns: scan.columns, as: schema) ? scan.columns : nil
     }
 
     // MARK: FlightSQLService: statements

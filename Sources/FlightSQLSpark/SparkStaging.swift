@@ -52,8 +52,9 @@ final class SparkStaging: Sendable {
     }
 
     /// Plans query `id`: its files' row groups grouped into tasks of about `targetBytes`
-    /// uncompressed, in order; the total rows and bytes.
-    func plan(_ id: UUID, targetBytes: Int64) throws(FlightError) -> (tasks: [StagedTask], rows: Int64, bytes: Int64) {
+    /// uncompressed (of `columns` only, when given), in order; the total rows and bytes.
+    func plan(_ id: UUID, targetBytes: Int64, columns: [String]? = nil) throws(FlightError) -> (tasks: [StagedTask], rows: Int64, bytes: Int64) {
+        let chosen = columns.map(Set.init)
         var slices: [[StagedSlice]] = []
         var current: [StagedSlice] = []
         var currentBytes: Int64 = 0
@@ -67,7 +68,13 @@ final class SparkStaging: Sendable {
             }
             var groups: [Int] = []
             for (index, group) in file.metadata.rowGroups.enumerated() where group.numRows > 0 {
-                if currentBytes > 0, currentBytes + group.totalByteSize > targetBytes {
+                let size = chosen.map { chosen in
+                    group.columns.reduce(Int64(0)) { sum, chunk in
+                        guard let metadata = chunk.metadata, chosen.contains(metadata.pathInSchema.first ?? "") else { return sum }
+                        return sum + metadata.totalUncompressedSize
+                    }
+                } ?? group.totalByteSize
+                if currentBytes > 0, currentBytes + size > targetBytes {
                     if !groups.isEmpty { current.append(StagedSlice(file: name, rowGroups: groups)) }
                     slices.append(current)
                     current = []
@@ -75,15 +82,17 @@ final class SparkStaging: Sendable {
                     currentBytes = 0
                 }
                 groups.append(index)
-                currentBytes += group.totalByteSize
+                currentBytes += size
                 rows += group.numRows
-                bytes += group.totalByteSize
+                bytes += size
             }
             if !groups.isEmpty { current.append(StagedSlice(file: name, rowGroups: groups)) }
         }
         if !current.isEmpty { slices.append(current) }
         let count = slices.count
-        let tasks = slices.enumerated().map { StagedTask(query: id, partition: $0.offset, partitions: count, slices: $0.element) }
+        let tasks = slices.enumerated().map {
+            StagedTask(query: id, partition: $0.offset, partitions: count, slices: $0.element, columns: columns)
+        }
         return (tasks, rows, bytes)
     }
 
@@ -151,6 +160,8 @@ struct StagedTask: Sendable, Hashable, Codable {
     var partition: Int
     var partitions: Int
     var slices: [StagedSlice]
+    /// The files' top-level columns to read, in the result's order; nil for all of them.
+    var columns: [String]?
 
     var task: PartitionTask {
         get throws(FlightError) {
@@ -162,11 +173,12 @@ struct StagedTask: Sendable, Hashable, Codable {
         }
     }
 
-    init(query: UUID, partition: Int, partitions: Int, slices: [StagedSlice]) {
+    init(query: UUID, partition: Int, partitions: Int, slices: [StagedSlice], columns: [String]? = nil) {
         self.query = query
         self.partition = partition
         self.partitions = partitions
         self.slices = slices
+        self.columns = columns
     }
 
     init(_ task: PartitionTask) throws(FlightError) {
@@ -196,7 +208,7 @@ struct SparkStagedRunner: PartitionRunner {
         for slice in work.slices {
             do {
                 let reader = try ParquetReader(path: directory + "/" + slice.file)
-                for try await batch in reader.batches(SparkTableFiles.readOptions(rowGroups: slice.rowGroups)) {
+                for try await batch in reader.batches(SparkTableFiles.readOptions(columns: work.columns, rowGroups: slice.rowGroups)) {
                     try await sink.write(try SparkTypes.conform(batch, to: sink.schema))
                 }
             } catch let error as ParquetError {

@@ -69,16 +69,23 @@ import Testing
         "== Parsed Logical Plan ==\n'Project [*]\n\n== Optimized Logical Plan ==\n\(plan)\n\n== Physical Plan ==\n*(1) ColumnarToRow\n"
     }
 
-    @Test func onlyABareScanOfAParquetRelationIsTaken() {
+    @Test func onlyScansOfAParquetRelationAreTaken() {
         let scan = "Relation spark_catalog.default.ints[a#15L,b#16L,when#17] parquet, Statistics(sizeInBytes=9.2 KiB)"
-        #expect(SparkTableFiles.scannedColumns(optimized(scan)) == ["a", "b", "when"])
-        #expect(SparkTableFiles.scannedColumns(optimized("Relation spark_catalog.default.t[x#3] parquet")) == ["x"])
-        // A projection, a filter, another format, a name holding a comma: not taken.
-        #expect(SparkTableFiles.scannedColumns(optimized("Project [b#16L]\n+- " + scan)) == nil)
-        #expect(SparkTableFiles.scannedColumns(optimized("Filter (a#15L > 3)\n+- " + scan)) == nil)
-        #expect(SparkTableFiles.scannedColumns(optimized("Relation spark_catalog.default.t[a#1] orc")) == nil)
-        #expect(SparkTableFiles.scannedColumns(optimized("Relation spark_catalog.default.t[id#1L,we,ird#2] parquet")) == nil)
-        #expect(SparkTableFiles.scannedColumns("Relation spark_catalog.default.t[a#1] parquet") == nil)
+        let all = ["a", "b", "when"]
+        #expect(SparkTableFiles.scan(optimized(scan)) == SparkTableFiles.Scan(columns: all, names: all))
+        #expect(SparkTableFiles.scan(optimized("Relation spark_catalog.default.t[x#3] parquet"))?.names == ["x"])
+        // Columns chosen, reordered and renamed.
+        let projected = optimized("Project [when#17, a#15L AS x#20L], Statistics(sizeInBytes=3.0 KiB)\n+- " + scan)
+        #expect(SparkTableFiles.scan(projected) == SparkTableFiles.Scan(columns: ["when", "a"], names: ["when", "x"]))
+        // An expression, an unknown attribute, a filter, another format, a name holding a
+        // comma: not taken.
+        #expect(SparkTableFiles.scan(optimized("Project [(a#15L + 1) AS y#21L]\n+- " + scan)) == nil)
+        #expect(SparkTableFiles.scan(optimized("Project [z#99L]\n+- " + scan)) == nil)
+        #expect(SparkTableFiles.scan(optimized("Filter (a#15L > 3)\n+- " + scan)) == nil)
+        #expect(SparkTableFiles.scan(optimized("Project [a#15L]\n+- Filter (a#15L > 3)\n   +- " + scan)) == nil)
+        #expect(SparkTableFiles.scan(optimized("Relation spark_catalog.default.t[a#1] orc")) == nil)
+        #expect(SparkTableFiles.scan(optimized("Relation spark_catalog.default.t[id#1L,we,ird#2] parquet")) == nil)
+        #expect(SparkTableFiles.scan("Relation spark_catalog.default.t[a#1] parquet") == nil)
     }
 
     @Test func onlyLocalFileURIsArePaths() {

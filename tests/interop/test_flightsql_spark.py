@@ -439,12 +439,28 @@ def test_int96_timestamps_of_a_table_read_from_its_files(spark_cluster, spark):
     assert "the table's, linked" in a.log()
 
 
-@pytest.mark.parametrize("sql", ["SELECT * FROM whole_parts", "SELECT label, id FROM whole_parts", "SELECT * FROM whole_parts WHERE id > 5"])
-def test_other_scans_of_tables_go_through_sparks_write(spark_cluster, spark, sql):
-    """A partitioned table (its partition column is in no file), a projection and a filter are
-    written by Spark for the result."""
+def make_whole_parts(spark):
     spark.sql("CREATE TABLE IF NOT EXISTS whole_parts USING parquet PARTITIONED BY (part) AS "
               "SELECT id, concat('row-', CAST(id AS STRING)) AS label, id % 3 AS part FROM range(0, 20000, 1, 2)")
+
+
+@pytest.mark.parametrize("sql", ["SELECT label, id AS key FROM whole_parts", "SELECT label FROM whole_parts"])
+def test_a_projection_of_a_tables_columns_is_served_from_its_files(spark_cluster, spark, sql):
+    """Chosen, reordered and renamed columns of a table, none of them a partition column, read
+    from the table's files."""
+    make_whole_parts(spark)
+    a = spark_cluster.start("a")
+    table, _ = read_all_endpoints(plan(a.location, sql))
+    assert_same(table, spark.sql(sql).toArrow(), ordered=False)
+    assert "the table's, linked" in a.log() and "written by Spark" not in a.log()
+
+
+@pytest.mark.parametrize("sql", ["SELECT * FROM whole_parts", "SELECT part, id FROM whole_parts", "SELECT * FROM whole_parts WHERE id > 5",
+                                 "SELECT id + 1 AS next, label FROM whole_parts"])
+def test_other_scans_of_tables_go_through_sparks_write(spark_cluster, spark, sql):
+    """A partition column (it is in no file), a filter and an expression: Spark writes the
+    result."""
+    make_whole_parts(spark)
     a = spark_cluster.start("a")
     table, _ = read_all_endpoints(plan(a.location, sql))
     assert_same(table, spark.sql(sql).toArrow(), ordered=False)
