@@ -8,7 +8,8 @@ import Parquet
 /// executor sees (a shared file system), holding one directory per query that Spark's
 /// executors wrote as Parquet.
 ///
-/// Layout of `<root>/<query id>/`: Spark's `part-*.parquet` files, `.manifest` (JSON: the
+/// Layout of `<root>/<query id>/`: Spark's `part-*.parquet` files (or hard links to a table's
+/// own files, `00000.parquet`, ..., see ``SparkTableFiles``), `.manifest` (JSON: the
 /// number of partitions and when the query's tickets expire), and one `.read-<n>` marker per
 /// partition read to its end. The node that writes the last marker deletes the directory; a
 /// sweep on every node deletes directories whose tickets expired (and, at start-up, those a
