@@ -101,10 +101,10 @@ enum SparkTableFiles {
         return path.hasPrefix("/") ? path : nil
     }
 
-    /// Whether `path` sits in a table format whose files are not the table on their own (a
-    /// Delta or Hudi log next to them, or above them in a partition directory).
-    static func inManagedTable(_ path: String) -> Bool {
-        var directory = (path as NSString).deletingLastPathComponent
+    /// Whether files in `directory` belong to a table format whose files are not the table on
+    /// their own (a Delta or Hudi log there, or above it when it is a partition directory).
+    static func inManagedTable(_ directory: String) -> Bool {
+        var directory = directory
         for _ in 0..<16 {
             for marker in ["_delta_log", ".hoodie"] where FileManager.default.fileExists(atPath: directory + "/" + marker) {
                 return true
@@ -123,9 +123,12 @@ enum SparkTableFiles {
         guard !files.isEmpty else { return false }
         var paths: [String] = []
         for uri in files {
-            guard let path = localPath(uri), !inManagedTable(path) else { return false }
+            guard let path = localPath(uri) else { return false }
             paths.append(path)
         }
+        // Once per directory: a table's files share a few.
+        let directories = Set(paths.map { ($0 as NSString).deletingLastPathComponent })
+        guard !directories.contains(where: inManagedTable) else { return false }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         } catch {
