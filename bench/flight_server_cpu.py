@@ -1,12 +1,15 @@
-"""CPU a Flight server spends per GB it sends to pyarrow's client: our `flight-bench serve`
-against pyarrow's `FlightServerBase` (bench/flight_bench.py's), each in a process of its own,
-one DoGet stream at a time read by pyarrow for at least 4 seconds; the servers in turn for 3
-rounds. The server's CPU comes from /proc/PID/stat before and after, the client's from this
-process. Medians with minimum and maximum.
+"""pyarrow's client reading one DoGet stream from our `flight-bench serve` and from pyarrow's
+`FlightServerBase` (bench/flight_bench.py's), each server in a process of its own. Each
+measurement reads for at least SECONDS on a new connection; the two servers take turns, the
+first of each round alternating, for ROUNDS rounds. Reported per server: GB/s, the server's CPU
+per GB sent (from /proc/PID/stat), the client's CPU and minor page faults per GB (from this
+process's rusage), as medians with minimum and maximum; and the paired ratio of the rounds
+(ours / pyarrow's GB/s in the same round), with how many rounds ours was ahead.
 
-Usage: python bench/flight_server_cpu.py PATH_TO_FLIGHT_BENCH
+Usage: python bench/flight_server_cpu.py PATH_TO_FLIGHT_BENCH [ROUNDS]
 """
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -17,8 +20,8 @@ import pyarrow.flight as fl
 from measure import spread
 
 ROWS = 10_000_000
-SECONDS = 4.0
-ROUNDS = 3
+SECONDS = 2.0
+ROUNDS = 12
 
 
 def cpu_seconds(pid: int) -> float:
@@ -26,20 +29,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(uri: str, pid: int) -> tuple[float, float, float]:
-    """GB/s, server CPU s/GB, client CPU s/GB."""
+def measure(uri: str, pid: int) -> tuple[float, float, float, float]:
+    """GB/s, server CPU s/GB, client CPU s/GB, client minor faults per GB."""
     client = fl.connect(uri)
-    server0, client0, start, moved = cpu_seconds(pid), time.process_time(), time.perf_counter(), 0
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    server0, start, moved = cpu_seconds(pid), time.perf_counter(), 0
     while time.perf_counter() - start < SECONDS:
         for chunk in client.do_get(fl.Ticket(b"synthetic")):
             moved += chunk.data.num_rows * 32
     elapsed, gb = time.perf_counter() - start, moved / 1e9
+    after = resource.getrusage(resource.RUSAGE_SELF)
     client.close()
-    return gb / elapsed, (cpu_seconds(pid) - server0) / gb, (time.process_time() - client0) / gb
+    client_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return gb / elapsed, (cpu_seconds(pid) - server0) / gb, client_cpu / gb, (after.ru_minflt - before.ru_minflt) / gb
 
 
 def main() -> None:
     tool = sys.argv[1]
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else ROUNDS
     ours = subprocess.Popen([tool, "serve", "--port", "0", "--rows", str(ROWS)], stdout=subprocess.PIPE, text=True)
     ours_uri = ours.stdout.readline().strip().split()[-1]
     here = os.path.dirname(os.path.abspath(__file__))
@@ -49,19 +56,25 @@ import flight_bench
 server = flight_bench.PyServer({ROWS}); print(server.port, flush=True); server.serve()
 """], stdout=subprocess.PIPE, text=True)
     theirs_uri = f"grpc://127.0.0.1:{theirs.stdout.readline().strip()}"
+    servers = {"ours": (ours_uri, ours.pid), "pyarrow": (theirs_uri, theirs.pid)}
     try:
-        results = {"ours": [], "pyarrow": []}
-        for _ in range(ROUNDS):
-            results["ours"].append(measure(ours_uri, ours.pid))
-            results["pyarrow"].append(measure(theirs_uri, theirs.pid))
-        print(f"Server CPU per GB sent to pyarrow's client (one stream, {ROUNDS} rounds of >= {SECONDS:.0f} s; median (min-max))")
-        print("| server | GB/s | server CPU s/GB | client CPU s/GB |")
-        print("|---|---:|---:|---:|")
+        results = {name: [] for name in servers}
+        for round in range(rounds):
+            order = list(servers) if round % 2 == 0 else list(servers)[::-1]
+            for name in order:
+                results[name].append(measure(*servers[name]))
+        print(f"pyarrow's client, one DoGet stream ({rounds} rounds of >= {SECONDS:.0f} s, the servers in turn; median (min-max))")
+        print("| server | GB/s | server CPU s/GB | client CPU s/GB | client page faults per GB |")
+        print("|---|---:|---:|---:|---:|")
         for name, rows in results.items():
             columns = list(zip(*rows))
-            print(f"| {name} | {spread(columns[0])} | {spread(columns[1], '{:.3f}')} | {spread(columns[2], '{:.3f}')} |")
-        ratio = statistics.median(r[1] for r in results["ours"]) / statistics.median(r[1] for r in results["pyarrow"])
-        print(f"server CPU per GB, ours / pyarrow's (medians): {ratio:.2f}x")
+            print(f"| {name} | {spread(columns[0])} | {spread(columns[1], '{:.3f}')} | {spread(columns[2], '{:.3f}')} "
+                  f"| {spread([c / 1000 for c in columns[3]], '{:.0f}')} K |")
+        ratios = [a[0] / b[0] for a, b in zip(results["ours"], results["pyarrow"])]
+        ahead = sum(r > 1 for r in ratios)
+        cpu = statistics.median(r[1] for r in results["ours"]) / statistics.median(r[1] for r in results["pyarrow"])
+        print(f"GB/s ours / pyarrow's, paired by round: {spread(ratios)}x; ours ahead in {ahead} of {rounds} rounds")
+        print(f"server CPU per GB, ours / pyarrow's (medians): {cpu:.2f}x")
     finally:
         ours.terminate()
         theirs.terminate()
