@@ -17,9 +17,9 @@ struct ReaderTests {
         "rle_boolean_encoding.parquet", "nested_lists.snappy.parquet", "float16_nonzeros_and_nans.parquet",
     ]
 
-    static func read(_ bytes: [UInt8], batchSize: Int = 1000) -> Int? {
+    static func read(_ bytes: [UInt8], batchSize: Int = 1000, threads: Int = 1) -> Int? {
         guard let file = try? ParquetFile(bytes: Buffer(copying: bytes)), let reader = try? ParquetReader(file: file),
-              var batches = try? reader.batchIterator(ParquetReadOptions(batchSize: batchSize)) else { return nil }
+              var batches = try? reader.batchIterator(ParquetReadOptions(batchSize: batchSize, threads: threads)) else { return nil }
         var rows = 0
         do {
             while let batch = try batches.nextBatch() {
@@ -51,7 +51,7 @@ struct ReaderTests {
                     // Small changes to lengths and levels as well as random bytes.
                     bytes[at] = round % 2 == 0 ? UInt8.random(in: 0...255, using: &generator) : bytes[at] &+ UInt8.random(in: 1...3, using: &generator)
                 }
-                if Self.read(bytes, batchSize: [3, 100, 1000][round % 3]) == nil { errors += 1 }
+                if Self.read(bytes, batchSize: [3, 100, 1000][round % 3], threads: round % 4 == 1 ? 2 : 1) == nil { errors += 1 }
                 tried += 1
             }
         }
@@ -82,6 +82,67 @@ struct ReaderTests {
         // The file holds the ids 0..<7300 (in another order).
         #expect(ids.sorted() == (0..<7300).map { Int32($0) })
         #expect(Int64(ids.count) == reader.file.metadata.numRows)
+    }
+
+    /// Rows of every batch, with an id and a name per row, read with `threads`.
+    static func rows(_ reader: ParquetReader, _ options: ParquetReadOptions) throws -> [[String]] {
+        var iterator = try reader.batchIterator(options)
+        var batches: [[String]] = []
+        while let batch = try iterator.nextBatch() {
+            try batch.validate()
+            batches.append((0..<batch.length).map { i in
+                "\(batch.columns[0].value(i, as: Int64.self)) \(batch.columns[1].isNull(i) ? "null" : batch.columns[1].string(i))"
+            })
+        }
+        return batches
+    }
+
+    @Test func twoThreadsReadTheBatchesOneThreadReads() throws {
+        // Batches of two threads are read several at a time (see readAheadBytes): the same
+        // batches, in the same order, across row groups, pages and a filter's row ranges.
+        let reader = try WriterTests.written(try WriterTests.table(rows: 20_000),
+                                             ParquetWriteOptions(dataPageSize: 2048, rowGroupRows: 7000))
+        for options in [ParquetReadOptions(batchSize: 300), ParquetReadOptions(batchSize: 7000),
+                        ParquetReadOptions(batchSize: 64, filter: [.less("id", .int(9000))])] {
+            var two = options
+            two.threads = 2
+            let expected = try Self.rows(reader, options)
+            #expect(try Self.rows(reader, two) == expected)
+            #expect(expected.joined().count == (options.filter.isEmpty ? 20_000 : 9000))
+        }
+    }
+
+    @Test func aBadPageAheadIsAnErrorAfterTheBatchesBeforeIt() throws {
+        let output = ParquetMemoryOutput()
+        let batch = try WriterTests.table(rows: 20_000)
+        let writer = try ParquetWriter(output: output, schema: batch.schema, options: ParquetWriteOptions(dataPageSize: 2048))
+        try writer.write(batch)
+        try writer.finish()
+        var bytes = output.bytes
+        // The header of a page of the name column well inside the row group is garbage.
+        let file = try ParquetFile(bytes: Buffer(copying: bytes))
+        let pages = try #require(try file.offsetIndex(rowGroup: 0, column: 1)).pages
+        let bad = try #require(pages.first { $0.firstRowIndex >= 12_000 })
+        for k in 0..<8 { bytes[Int(bad.offset) + k] = 0xFF }
+        let reader = try ParquetReader(file: ParquetFile(bytes: Buffer(copying: bytes)))
+        func served(threads: Int) throws -> (rows: Int, error: ParquetError?, again: ParquetError?) {
+            var iterator = try reader.batchIterator(ParquetReadOptions(batchSize: 500, threads: threads))
+            var rows = 0
+            do {
+                while let batch = try iterator.nextBatch() { rows += batch.length }
+                return (rows, nil, nil)
+            } catch {
+                var again: ParquetError?
+                do { _ = try iterator.nextBatch() } catch let later { again = later }
+                return (rows, error, again)
+            }
+        }
+        let one = try served(threads: 1), two = try served(threads: 2)
+        #expect(one.error != nil && two.error != nil)
+        // Every batch before the bad page's is served first, then the error, and again after.
+        #expect(two.rows == one.rows)
+        #expect(two.rows >= 11_500 && two.rows <= Int(bad.firstRowIndex))
+        #expect(two.again != nil)
     }
 
     @Test func unknownColumnsAndRowGroupsAreNamed() throws {

@@ -64,6 +64,28 @@ def test_file_reads_as_pyarrow_reads_it(parquet_bin, path, tmp_path):
     assert_same_table(read_ours(parquet_bin, path, tmp_path), theirs)
 
 
+# Files of more than one top-level column: with two threads, several batches are read at a
+# time, each field on a thread of its own.
+def top_level_fields(path):
+    try:
+        return len(pq.read_schema(path).names)
+    except Exception:
+        return 0
+
+
+SEVERAL = [p for p in READABLE if p.stat().st_size < (8 << 20) and top_level_fields(p) > 1]
+
+
+@pytest.mark.parametrize("path", SEVERAL, ids=[p.name for p in SEVERAL])
+def test_two_threads_read_as_pyarrow_reads_it(parquet_bin, path, tmp_path):
+    try:
+        theirs = pq.read_table(path)
+    except Exception:
+        pytest.skip("pyarrow refuses it (test_file_reads_as_pyarrow_reads_it checks our error)")
+    ours = read_ours(parquet_bin, path, tmp_path, "--threads", "2", "--batch-size", "100")
+    assert_same_table(ours, theirs)
+
+
 BAD = sorted(p for p in (DATA[0].parent.parent / "bad_data").iterdir() if p.suffix == ".parquet")
 
 

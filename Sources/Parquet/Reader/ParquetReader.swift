@@ -14,7 +14,10 @@ public struct ParquetReadOptions: Sendable, Hashable {
     /// as the dictionary, without decoding every value), besides those the stored Arrow
     /// schema says were dictionaries.
     public var dictionaryColumns: Set<String>
-    /// How many threads decode a batch's columns at once (1: the calling thread alone).
+    /// How many threads decode columns at once (1: the calling thread alone). With more than
+    /// one and several top-level fields, each thread takes a field at a time and reads it for
+    /// several batches (about 16 MiB of Arrow memory in all, at most 16 batches), which are
+    /// then returned in order.
     public var threads: Int
     /// Whether pages that carry a CRC-32 are checked against it (a mismatch is an error).
     public var verifiesChecksums: Bool = false
@@ -235,6 +238,19 @@ public struct ParquetBatchIterator {
     var releasesMappedPages = true
     private(set) var columns: [Int: LeafColumnReader] = [:]
     private let dictionaryColumns: Set<Int>
+    /// Batches read ahead (threads > 1), served before more are read.
+    private var pending: [([ArrayData], Int)] = []
+    private var pendingHead = 0
+    /// The Arrow bytes of the last batch read, which sizes the read-ahead.
+    private var lastBatchBytes = 0
+    /// The error a read-ahead met, thrown once the batches before it are served, and by every
+    /// later call.
+    private var failure: ParquetError?
+    /// With more than one thread, each hand-off to the threads reads batches of about this
+    /// many Arrow bytes in all (at most `maximumReadAhead` batches): waking a thread costs about
+    /// as much as a batch of plain values takes to copy.
+    static let readAheadBytes = 16 << 20
+    static let maximumReadAhead = 16
 
     init(reader: ParquetReader, options: ParquetReadOptions) throws(ParquetError) {
         self.reader = reader
@@ -399,6 +415,13 @@ public struct ParquetBatchIterator {
 
     /// The arrays of the next run of rows, every node read, or nil after the last.
     private mutating func readArrays() throws(ParquetError) -> ([ArrayData], Int)? {
+        if pendingHead < pending.count {
+            defer { pendingHead += 1 }
+            return pending[pendingHead]
+        }
+        if let failure { throw failure }
+        pending.removeAll(keepingCapacity: true)
+        pendingHead = 0
         while true {
             if groupIndex == 0 || position >= groupRows {
                 if groupIndex > 0 && releasesMappedPages { releasePages(of: rowGroups[groupIndex - 1]) }
@@ -436,30 +459,79 @@ public struct ParquetBatchIterator {
             rowsLeft = range.upperBound - position
             break
         }
-        let rows = Int(min(Int64(batchSize), rowsLeft))
         let group = rowGroups[groupIndex - 1]
         let expected = reader.file.metadata.rowGroups[group].numRows
         let readers = Array(columns.values)
-        try Self.forEach(readers.count, threads: threads) { (i) throws(ParquetError) in
-            let column = readers[i]
+        let read = { (column: LeafColumnReader, rows: Int) throws(ParquetError) in
             column.batch.reset()
             let read = try column.read(rows: rows)
             guard read == rows else {
                 throw ParquetError("column \(column.name) of row group \(group) holds fewer rows than the row group's \(expected)")
             }
         }
-        position += Int64(rows)
         let assembler = BatchAssembler(leaves: columns)
-        let built = ResultSlots<ArrayData>(count: nodes.count)
         let nodes = self.nodes
-        try Self.forEach(nodes.count, threads: threads) { (i) throws(ParquetError) in
+        let build = { (i: Int, rows: Int) throws(ParquetError) -> ArrayData in
             let array = try assembler.build(nodes[i])
             guard array.length == rows else {
                 throw ParquetError("field \(nodes[i].field.name) has \(array.length) values for \(rows) rows")
             }
-            built.set(i, array)
+            return array
         }
-        return (built.values, rows)
+        // The batches of this hand-off: one, or with more than one thread and a field per
+        // thread, as many as make about `readAheadBytes`, within the run of rows.
+        var counts = [Int(min(Int64(batchSize), rowsLeft))]
+        let byField = threads > 1 && nodes.count > 1 && nodes.count >= min(threads, readers.count)
+        if byField && lastBatchBytes > 0 {
+            let ahead = max(1, min(Self.maximumReadAhead, Self.readAheadBytes / lastBatchBytes))
+            var total = Int64(counts[0])
+            while counts.count < ahead && total < rowsLeft {
+                let rows = Int(min(Int64(batchSize), rowsLeft - total))
+                counts.append(rows)
+                total += Int64(rows)
+            }
+        }
+        let built = ResultSlots<ArrayData>(count: nodes.count * counts.count)
+        if byField {
+            // Each thread reads a field's columns and builds the field, batch after batch: one
+            // hand-off for all the batches rather than two for each. A field that fails at a
+            // batch stops there; the batches before the first failure are served, then its error.
+            let columns = self.columns
+            let failures = ResultSlots<ParquetError>(count: counts.count)
+            try Self.forEach(nodes.count, threads: threads) { (i) throws(ParquetError) in
+                for (j, rows) in counts.enumerated() {
+                    do throws(ParquetError) {
+                        for column in nodes[i].columns {
+                            guard let reader = columns[column] else { throw ParquetError("column \(column) was not read") }
+                            try read(reader, rows)
+                        }
+                        built.set(j * nodes.count + i, try build(i, rows))
+                    } catch {
+                        failures.set(j, error)
+                        return
+                    }
+                }
+            }
+            if let first = (0..<counts.count).first(where: { failures.value($0) != nil }) {
+                let error = failures.value(first) ?? ParquetError("a batch was not built")
+                failure = error
+                guard first > 0 else { throw error }
+                counts.removeLast(counts.count - first)
+            }
+        } else {
+            let rows = counts[0]
+            try Self.forEach(readers.count, threads: threads) { (i) throws(ParquetError) in try read(readers[i], rows) }
+            try Self.forEach(nodes.count, threads: threads) { (i) throws(ParquetError) in built.set(i, try build(i, rows)) }
+        }
+        let arrays = built.values
+        guard arrays.count >= nodes.count * counts.count else { throw ParquetError("a batch was not built") }
+        position += Int64(counts.reduce(0, +))
+        for (j, rows) in counts.enumerated() {
+            pending.append((Array(arrays[(j * nodes.count)..<((j + 1) * nodes.count)]), rows))
+        }
+        lastBatchBytes = max(1, pending[0].0.reduce(0) { $0 + $1.bufferBytes })
+        pendingHead = 1
+        return pending[0]
     }
 }
 
@@ -476,25 +548,25 @@ extension ParquetBatchIterator {
         }
     }
 
-    /// Runs `body` for `0..<count`, on up to `threads` threads; the first error is thrown.
-    /// Each index touches its own column readers alone.
+    /// Runs `body` for `0..<count`, on up to `threads` threads, each taking the next index
+    /// when it is done with one (columns differ in cost); the first error is thrown. Each index
+    /// touches its own column readers alone.
     static func forEach(_ count: Int, threads: Int, _ body: (Int) throws(ParquetError) -> Void) throws(ParquetError) {
         if threads <= 1 || count <= 1 {
             for i in 0..<count { try body(i) }
             return
         }
         let failure = ResultSlots<ParquetError>(count: 1)
+        let next = NextIndex()
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: min(count, threads)) { worker in
-                var i = worker
-                while i < count {
+            DispatchQueue.concurrentPerform(iterations: min(count, threads)) { _ in
+                while case let i = next.take(), i < count {
                     do throws(ParquetError) {
                         try shared.value(i)
                     } catch {
                         failure.set(0, error)
                     }
-                    i += min(count, threads)
                 }
             }
         }
@@ -506,6 +578,19 @@ extension ParquetBatchIterator {
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Hands out 0, 1, 2, ... to worker threads.
+final class NextIndex: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    func take() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value - 1
+    }
 }
 
 /// Results written by worker threads, one slot each.
@@ -525,5 +610,11 @@ final class ResultSlots<T>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return slots.compactMap { $0 }
+    }
+
+    func value(_ i: Int) -> T? {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots[i]
     }
 }
