@@ -1,11 +1,13 @@
 import CLZ4
 import CZstd
+import Synchronization
 
 /// A codec for Arrow IPC body buffer compression, as named by the IPC format's
 /// `BodyCompression` message: each buffer of a record batch is compressed on its own.
 ///
-/// The functions are pure and may be called from any task at the same time; each call makes
-/// and frees its own codec context.
+/// The functions are pure and may be called from any task at the same time. Each call makes
+/// and frees its own codec context, except Zstandard decompression, which takes an idle
+/// context kept from earlier calls (one call at a time each).
 public enum CompressionCodec: Sendable, Hashable, CaseIterable {
     /// The LZ4 *frame* format (lz4frame.h), not the raw block format.
     case lz4Frame
@@ -233,7 +235,7 @@ public enum CompressionCodec: Sendable, Hashable, CaseIterable {
         throws(ArrowError) -> Int
     {
         guard let sourceBase = source.baseAddress, let targetBase = target.baseAddress else { return 0 }
-        let result = ZSTD_decompress(targetBase, target.count, sourceBase, source.count)
+        let result = ZstdDecoders.shared.decompress(targetBase, target.count, sourceBase, source.count)
         guard ZSTD_isError(result) == 0 else {
             throw .invalid("\(name) data is corrupt or longer than expected: \(zstdErrorName(result))")
         }
@@ -309,6 +311,37 @@ public enum CompressionCodec: Sendable, Hashable, CaseIterable {
     }
 }
 
+/// Zstandard decompression contexts kept between calls: `ZSTD_decompress` makes and frees a
+/// context of about 160 KB on every call, which for pages of a megabyte is a fresh allocation,
+/// and fresh pages to fault in, each time.
+final class ZstdDecoders: Sendable {
+    static let shared = ZstdDecoders()
+    /// At most this many idle contexts are kept (one per thread decoding at once is enough).
+    private static let kept = 8
+    private let idle = Mutex<[UnsafeSendablePointer]>([])
+
+    /// `ZSTD_decompressDCtx` with a kept context (a new one when none is idle); the result is
+    /// `ZSTD_decompress`'s. A context that met an error is freed, not kept.
+    func decompress(_ target: UnsafeMutableRawPointer, _ capacity: Int, _ source: UnsafeRawPointer, _ count: Int) -> Int {
+        guard let context = idle.withLock({ $0.popLast()?.pointer }) ?? ZSTD_createDCtx() else {
+            return ZSTD_decompress(target, capacity, source, count)
+        }
+        let result = ZSTD_decompressDCtx(context, target, capacity, source, count)
+        let keep = ZSTD_isError(result) == 0 && idle.withLock { contexts in
+            guard contexts.count < Self.kept else { return false }
+            contexts.append(UnsafeSendablePointer(pointer: context))
+            return true
+        }
+        if !keep { ZSTD_freeDCtx(context) }
+        return result
+    }
+}
+
+/// A decompression context handed between threads, one at a time.
+struct UnsafeSendablePointer: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
 /// Zstandard frames decoded straight into memory the caller owns, as Parquet pages need them.
 public enum ZstdFrames {
     /// Decodes every frame in `source` into `target`; returns the bytes written. Throws when
@@ -318,7 +351,7 @@ public enum ZstdFrames {
             guard source.isEmpty else { throw .invalid("Zstandard: nowhere to decode") }
             return 0
         }
-        let result = ZSTD_decompress(targetBase, target.count, sourceBase, source.count)
+        let result = ZstdDecoders.shared.decompress(targetBase, target.count, sourceBase, source.count)
         guard ZSTD_isError(result) == 0 else {
             throw .invalid("Zstandard data is corrupt or longer than expected: "
                 + (ZSTD_getErrorName(result).map { String(cString: $0) } ?? "error \(result)"))
