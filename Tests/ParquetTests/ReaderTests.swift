@@ -84,7 +84,7 @@ struct ReaderTests {
         #expect(Int64(ids.count) == reader.file.metadata.numRows)
     }
 
-    /// Rows of every batch, with an id and a name per row, read with `threads`.
+    /// The rows of every batch read with `options`, each as its id and name.
     static func rows(_ reader: ParquetReader, _ options: ParquetReadOptions) throws -> [[String]] {
         var iterator = try reader.batchIterator(options)
         var batches: [[String]] = []
