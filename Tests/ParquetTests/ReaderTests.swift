@@ -90,11 +90,15 @@ struct ReaderTests {
         var batches: [[String]] = []
         while let batch = try iterator.nextBatch() {
             try batch.validate()
-            batches.append((0..<batch.length).map { i in
-                "\(batch.columns[0].value(i, as: Int64.self)) \(batch.columns[1].isNull(i) ? "null" : batch.columns[1].string(i))"
-            })
+            batches.append(rows(of: batch))
         }
         return batches
+    }
+
+    static func rows(of batch: RecordBatch) -> [String] {
+        (0..<batch.length).map { i in
+            "\(batch.columns[0].value(i, as: Int64.self)) \(batch.columns[1].isNull(i) ? "null" : batch.columns[1].string(i))"
+        }
     }
 
     @Test func twoThreadsReadTheBatchesOneThreadReads() throws {
@@ -109,7 +113,17 @@ struct ReaderTests {
             let expected = try Self.rows(reader, options)
             #expect(try Self.rows(reader, two) == expected)
             #expect(expected.joined().count == (options.filter.isEmpty ? 20_000 : 9000))
+            // readTable with two threads reads whole row groups at once, in any order; the
+            // table keeps the file's.
+            #expect(try reader.readTable(two).batches.map(Self.rows(of:)) == expected)
         }
+        // Row groups asked for out of order are read in that order.
+        var reversed = ParquetReadOptions(rowGroups: [2, 0, 1], batchSize: 7000)
+        let one = try reader.readTable(reversed)
+        reversed.threads = 2
+        let two = try reader.readTable(reversed)
+        #expect(two.batches.map { $0.columns[0].value(0, as: Int64.self) } == [14_000, 0, 7000])
+        #expect(one.batches.map { $0.columns[0].value(0, as: Int64.self) } == [14_000, 0, 7000])
     }
 
     @Test func aBadPageAheadIsAnErrorAfterTheBatchesBeforeIt() throws {

@@ -14,10 +14,10 @@ public struct ParquetReadOptions: Sendable, Hashable {
     /// as the dictionary, without decoding every value), besides those the stored Arrow
     /// schema says were dictionaries.
     public var dictionaryColumns: Set<String>
-    /// How many threads decode columns at once (1: the calling thread alone). With more than
-    /// one and several top-level fields, each thread takes a field at a time and reads it for
-    /// several batches (about 16 MiB of Arrow memory in all, at most 16 batches), which are
-    /// then returned in order.
+    /// How many threads decode at once (1: the calling thread alone). `readTable` gives each
+    /// thread whole row groups. A batch iterator with more than one thread and several
+    /// top-level fields gives each thread a field at a time, read for several batches (about
+    /// 16 MiB of Arrow memory in all, at most 16 batches), which are then returned in order.
     public var threads: Int
     /// Whether pages that carry a CRC-32 are checked against it (a mismatch is an error).
     public var verifiesChecksums: Bool = false
@@ -106,12 +106,32 @@ public struct ParquetReader: Sendable {
     }
 
     /// Everything `options` reads, as a table.
+    ///
+    /// With more than one thread and more than one row group, the threads read whole row
+    /// groups, each taking the next when it is done with one (none waits on another within a
+    /// row group); the batches keep the file's order.
     public func readTable(_ options: ParquetReadOptions = ParquetReadOptions()) throws(ParquetError) -> Table {
         var iterator = try batchIterator(options)
         // The table holds everything read: the file's pages may as well stay mapped.
         iterator.releasesMappedPages = false
         var batches: [RecordBatch] = []
-        while let batch = try iterator.nextBatch() { batches.append(batch) }
+        let groups = iterator.rowGroups
+        if options.threads > 1 && groups.count > 1 {
+            let read = ResultSlots<[RecordBatch]>(count: groups.count)
+            try ParquetBatchIterator.forEach(groups.count, threads: options.threads) { (i) throws(ParquetError) in
+                var one = options
+                one.rowGroups = [groups[i]]
+                one.threads = 1
+                var group = try batchIterator(one)
+                group.releasesMappedPages = false
+                var batches: [RecordBatch] = []
+                while let batch = try group.nextBatch() { batches.append(batch) }
+                read.set(i, batches)
+            }
+            batches = (0..<groups.count).flatMap { read.value($0) ?? [] }
+        } else {
+            while let batch = try iterator.nextBatch() { batches.append(batch) }
+        }
         do {
             return try Table(schema: iterator.schema, batches: batches)
         } catch {
