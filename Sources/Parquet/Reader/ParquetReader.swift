@@ -124,13 +124,14 @@ public struct ParquetReader: Sendable {
                 one.threads = 1
                 var group = try batchIterator(one)
                 group.releasesMappedPages = false
-                var batches: [RecordBatch] = []
-                while let batch = try group.nextBatch() { batches.append(batch) }
-                read.set(i, batches)
+                read.set(i, try group.remainingBatches())
             }
-            batches = (0..<groups.count).flatMap { read.value($0) ?? [] }
+            for i in groups.indices {
+                guard let group = read.value(i) else { throw ParquetError("row group \(groups[i]) was not read") }
+                batches += group
+            }
         } else {
-            while let batch = try iterator.nextBatch() { batches.append(batch) }
+            batches = try iterator.remainingBatches()
         }
         do {
             return try Table(schema: iterator.schema, batches: batches)
@@ -391,6 +392,13 @@ public struct ParquetBatchIterator {
         return true
     }
 
+    /// Every batch not read yet.
+    mutating func remainingBatches() throws(ParquetError) -> [RecordBatch] {
+        var batches: [RecordBatch] = []
+        while let batch = try nextBatch() { batches.append(batch) }
+        return batches
+    }
+
     /// The next batch, or nil after the last.
     public mutating func nextBatch() throws(ParquetError) -> RecordBatch? {
         while true {
@@ -543,11 +551,14 @@ public struct ParquetBatchIterator {
             try Self.forEach(readers.count, threads: threads) { (i) throws(ParquetError) in try read(readers[i], rows) }
             try Self.forEach(nodes.count, threads: threads) { (i) throws(ParquetError) in built.set(i, try build(i, rows)) }
         }
-        let arrays = built.values
-        guard arrays.count >= nodes.count * counts.count else { throw ParquetError("a batch was not built") }
         position += Int64(counts.reduce(0, +))
         for (j, rows) in counts.enumerated() {
-            pending.append((Array(arrays[(j * nodes.count)..<((j + 1) * nodes.count)]), rows))
+            var arrays: [ArrayData] = []
+            for i in nodes.indices {
+                guard let array = built.value(j * nodes.count + i) else { throw ParquetError("field \(nodes[i].field.name) was not built") }
+                arrays.append(array)
+            }
+            pending.append((arrays, rows))
         }
         lastBatchBytes = max(1, pending[0].0.reduce(0) { $0 + $1.bufferBytes })
         pendingHead = 1
@@ -590,7 +601,7 @@ extension ParquetBatchIterator {
                 }
             }
         }
-        if let error = failure.values.first { throw error }
+        if let error = failure.value(0) { throw error }
     }
 }
 
@@ -624,12 +635,6 @@ final class ResultSlots<T>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if slots[i] == nil { slots[i] = value }
-    }
-
-    var values: [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.compactMap { $0 }
     }
 
     func value(_ i: Int) -> T? {
